@@ -66,6 +66,14 @@ fi
 k8s_bins=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
 have_all_bins() { for b in "${k8s_bins[@]}"; do [ -x "$k8s_dir/bin/$b" ] || return 1; done; [ -x "$k8s_dir/bin/pause" ]; }
 
+# A binary that does not report the expected version (an older build of this script) is rebuilt.
+for b in "${k8s_bins[@]}"; do
+  if [ -x "$k8s_dir/bin/$b" ] && ! "$k8s_dir/bin/$b" --version 2>/dev/null | grep -q "v$k8s_version\$"; then
+    say "$b in the cache is not v$k8s_version: rebuilding it"
+    rm -f "$k8s_dir/bin/$b"
+  fi
+done
+
 if ! have_all_bins; then
   build=$cache/build
   mkdir -p "$build" "$k8s_dir/bin"
@@ -104,10 +112,13 @@ SRC
     say "generated in $(elapsed "$t")"
   fi
 
-  ldflags="-s -w -X k8s.io/component-base/version.gitVersion=v$k8s_version \
--X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=20 \
--X k8s.io/component-base/version.gitTreeState=clean \
--X k8s.io/client-go/pkg/version.gitVersion=v$k8s_version"
+  # In GOPATH mode the version packages live under the vendor tree, so that is the -X path.
+  v=k8s.io/kubernetes/vendor/k8s.io
+  ldflags="-s -w -X $v/component-base/version.gitVersion=v$k8s_version \
+-X $v/component-base/version.gitMajor=1 -X $v/component-base/version.gitMinor=20 \
+-X $v/component-base/version.gitTreeState=clean \
+-X $v/client-go/pkg/version.gitVersion=v$k8s_version \
+-X $v/client-go/pkg/version.gitMajor=1 -X $v/client-go/pkg/version.gitMinor=20"
   for b in "${k8s_bins[@]}"; do
     [ -x "$k8s_dir/bin/$b" ] && continue
     say "building $b"

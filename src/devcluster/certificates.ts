@@ -6,7 +6,8 @@
  * groups. This is not the tenant PKI (src/pki): these certificates exist only to run the cluster.
  */
 import type { webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import { readFile } from 'node:fs/promises';
+import * as x509 from '../shared/x509.ts';
 
 const ecdsa = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const dayMs = 86_400_000;
@@ -129,4 +130,14 @@ function randomSerial(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   bytes[0] = (bytes[0] ?? 0) & 0x7f; // positive, as RFC 5280 requires
   return Buffer.from(bytes).toString('hex');
+}
+
+/** Loads a CA written by `createClusterCa` (certificate and PKCS#8 key PEM files). */
+export async function loadClusterCa(certFile: string, keyFile: string): Promise<ClusterCa> {
+  const cert = await readFile(certFile, 'utf8');
+  const key = await readFile(keyFile, 'utf8');
+  const certificate = new x509.X509Certificate(cert);
+  const privateKey = await crypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(key), ecdsa, true, ['sign']);
+  const publicKey = await certificate.publicKey.export(ecdsa, ['verify']);
+  return { certificate, keys: { privateKey, publicKey }, cert, key };
 }
