@@ -7,7 +7,7 @@
  *   all          the three in order (default)
  *
  * Suites that need a cluster get it through LANDLORD_TEST_CLUSTER_DIR (see test/support/cluster.ts).
- * The cluster's logs are kept under .landlord/test-logs/<suite> when the suite fails.
+ * The cluster's logs are copied to .landlord/test-logs/<suite> before it stops.
  * Ends with one line `tests: N passed, N failed, N skipped` for the whole run.
  */
 import { spawn } from 'node:child_process';
@@ -18,10 +18,17 @@ import { describeError } from '../src/shared/errors.ts';
 import { startCluster, type DevCluster } from '../src/devcluster/index.ts';
 
 type Suite = 'unit' | 'integration' | 'e2e';
-const suites: Record<Suite, { patterns: string[]; concurrency: number; cluster?: { node: boolean } }> = {
+interface SuiteSpec {
+  patterns: string[];
+  concurrency: number;
+  cluster?: { node: boolean };
+  /** Tests that run after the suite's cluster stopped, told what it was by LANDLORD_TEST_STOPPED_CLUSTER. */
+  afterStop?: string[];
+}
+const suites: Record<Suite, SuiteSpec> = {
   unit: { patterns: ['src/**/*.test.ts'], concurrency: 2 },
   integration: { patterns: ['test/integration/**/*.test.ts'], concurrency: 1, cluster: { node: false } },
-  e2e: { patterns: ['test/e2e/**/*.test.ts'], concurrency: 1, cluster: { node: true } },
+  e2e: { patterns: ['test/e2e/**/*.test.ts'], concurrency: 1, cluster: { node: true }, afterStop: ['test/teardown/**/*.test.ts'] },
 };
 
 interface Counts {
@@ -62,34 +69,53 @@ async function runSuite(suite: Suite, extraArgs: string[]): Promise<Counts> {
       console.log(`${suite}: cluster ready in ${((Date.now() - started) / 1000).toFixed(1)} s (${cluster.dir})`);
       env.LANDLORD_TEST_CLUSTER_DIR = cluster.dir;
     }
-    const code = await run(process.execPath, [
-      '--test',
-      `--test-concurrency=${spec.concurrency}`,
-      '--test-reporter=spec',
-      '--test-reporter-destination=stdout',
-      '--test-reporter=tap',
-      `--test-reporter-destination=${tapFile}`,
-      ...extraArgs,
-      ...spec.patterns,
-    ], env);
-    const counts = parseTap(tapFile);
-    if (code !== 0 && counts.failed === 0) counts.failed = 1; // the runner failed outside any test
+    const counts = await runTests(spec.patterns, spec.concurrency, extraArgs, env, tapFile);
+    if (cluster) {
+      const stopped = { dir: cluster.dir, pids: cluster.daemons().map((d) => d.pid) };
+      await stopKeepingLogs(cluster, suite);
+      cluster = undefined;
+      if (spec.afterStop) {
+        const afterCounts = await runTests(spec.afterStop, 1, extraArgs, { ...env, LANDLORD_TEST_STOPPED_CLUSTER: JSON.stringify(stopped) }, tapFile);
+        counts.passed += afterCounts.passed;
+        counts.failed += afterCounts.failed;
+        counts.skipped += afterCounts.skipped;
+      }
+    }
     return counts;
   } catch (error) {
     console.error(`${suite}: ${describeError(error)}`);
     return { passed: 0, failed: 1, skipped: 0 };
   } finally {
-    if (cluster) {
-      const keep = path.join(root, '.landlord', 'test-logs', suite);
-      rmSync(keep, { recursive: true, force: true });
-      if (existsSync(cluster.logsDir)) {
-        mkdirSync(keep, { recursive: true });
-        cpSync(cluster.logsDir, keep, { recursive: true });
-      }
-      await cluster.stop();
-    }
+    if (cluster) await stopKeepingLogs(cluster, suite);
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+async function runTests(patterns: string[], concurrency: number, extraArgs: string[], env: NodeJS.ProcessEnv, tapFile: string): Promise<Counts> {
+  const code = await run(process.execPath, [
+    '--test',
+    `--test-concurrency=${concurrency}`,
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tapFile}`,
+    ...extraArgs,
+    ...patterns,
+  ], env);
+  const counts = parseTap(tapFile);
+  if (code !== 0 && counts.failed === 0) counts.failed = 1; // the runner failed outside any test
+  return counts;
+}
+
+/** Copies the cluster's logs to .landlord/test-logs/<suite> (kept for CI artifacts), then stops it. */
+async function stopKeepingLogs(cluster: DevCluster, suite: Suite): Promise<void> {
+  const keep = path.join(root, '.landlord', 'test-logs', suite);
+  rmSync(keep, { recursive: true, force: true });
+  if (existsSync(cluster.logsDir)) {
+    mkdirSync(keep, { recursive: true });
+    cpSync(cluster.logsDir, keep, { recursive: true });
+  }
+  await cluster.stop();
 }
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {

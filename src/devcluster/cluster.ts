@@ -105,7 +105,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<DevClu
   if (existsSync(layout.stateFile)) {
     throw new LandlordError('LL_DEVCLUSTER_DIR_IN_USE', `${layout.dir} already holds a cluster`, { hint: 'attach to it, stop it, or choose another directory' });
   }
-  if (options.node) acquireNodeLock(layout);
+  if (options.node) {
+    try {
+      acquireNodeLock(layout);
+    } catch (error) {
+      if (options.dir === undefined) rmSync(layout.dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
   const cluster = new LocalCluster(layout, binaries, { name, server: '', daemons: [], node: null });
   try {
     await cluster.boot(options.node === true, progress);
