@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeError } from '../shared/errors.ts';
 import { registerClusterCommands } from './commands/cluster.ts';
+import { registerPlatformCommands } from './commands/platform.ts';
 import { version } from './version.ts';
 
 export function buildProgram(): Command {
@@ -14,20 +15,24 @@ export function buildProgram(): Command {
     .version(version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true });
+  registerPlatformCommands(program);
   registerClusterCommands(program);
   return program;
 }
 
-async function main(argv: string[]): Promise<number> {
+/** Runs the CLI. Commands may set process.exitCode themselves (e.g. `status`: 3 = not running). */
+async function main(argv: string[]): Promise<void> {
   const program = buildProgram().exitOverride();
   try {
     await program.parseAsync(argv);
-    return 0;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode;
+      return;
+    }
     console.error(describeError(error));
-    return 1;
+    process.exitCode = 1;
   }
 }
 
-process.exitCode = await main(process.argv);
+await main(process.argv);
