@@ -9,6 +9,11 @@ import type { PemBundle } from './authority.ts';
 import { bundleFiles, bundleFromFiles, pemFileNames } from './secrets.ts';
 
 export async function readPkiDirectory(dir: string): Promise<PemBundle> {
+  return bundleFromFiles(await readPkiFiles(dir), dir);
+}
+
+/** The PKI files present in `dir`, by name (tls.crt, tls.key, ca.crt, ca.crl). */
+export async function readPkiFiles(dir: string): Promise<Record<string, string>> {
   if (!(await isDirectory(dir))) {
     throw new LandlordError('LL_PKI_DIRECTORY_MISSING', `${dir} is not a directory`, {
       hint: 'pass a directory written by "landlord pki init-root", "tenant-ca" or "issue"',
@@ -19,7 +24,7 @@ export async function readPkiDirectory(dir: string): Promise<PemBundle> {
     const text = await readOptional(path.join(dir, name));
     if (text !== undefined) files[name] = text;
   }
-  return bundleFromFiles(files, dir);
+  return files;
 }
 
 export interface WriteOptions {

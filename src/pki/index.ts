@@ -8,7 +8,7 @@ export {
   signCertificateRequest, tenantPolicyOf,
   type CertificateAuthority, type IssueOptions, type PemBundle,
 } from './authority.ts';
-export { readPemFile, readPkiDirectory, writePkiDirectory, writeRevocationList, isDirectory, type WriteOptions } from './files.ts';
+export { readPemFile, readPkiDirectory, readPkiFiles, writePkiDirectory, writeRevocationList, isDirectory, type WriteOptions } from './files.ts';
 export { formatInspection, inspectPem, type CertificateReport, type CrlReport, type Inspection } from './inspect.ts';
 export {
   assertIssuancePermitted, defaultPlatformTrustDomain, parseTenantDomain, parseTenantName, refuseIssuance, tenantNamePolicy,
