@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeError } from '../shared/errors.ts';
 import { registerClusterCommands } from './commands/cluster.ts';
+import { registerPkiCommands } from './commands/pki.ts';
 import { registerPlatformCommands } from './commands/platform.ts';
 import { version } from './version.ts';
 
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .configureHelp({ showGlobalOptions: true });
   registerPlatformCommands(program);
   registerClusterCommands(program);
+  registerPkiCommands(program);
   return program;
 }
 

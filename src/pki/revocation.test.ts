@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { isLandlordError } from '../shared/errors.ts';
+import { issueLeafCertificate, type PemBundle } from './authority.ts';
+import { parseCertificates } from './pem.ts';
+import { revokeCertificate, revokedCertificates } from './revocation.ts';
+import { handshake, openssl, platform, temporaryDirectory, type PlatformFixture, type TenantFixture } from './testing.ts';
+
+let world: PlatformFixture;
+let acme: TenantFixture;
+let server: PemBundle;
+let revokedClient: PemBundle;
+let goodClient: PemBundle;
+let acmeCrl: string;
+
+before(async () => {
+  world = await platform();
+  acme = await world.tenant('acme', '*.acme.example');
+  server = await issueLeafCertificate(acme.ca, { dns: ['db.acme.example'], uri: [] });
+  revokedClient = await issueLeafCertificate(acme.ca, { dns: [], uri: ['spiffe://acme.landlord.local/ns/shop/sa/old'] });
+  goodClient = await issueLeafCertificate(acme.ca, { dns: [], uri: ['spiffe://acme.landlord.local/ns/shop/sa/new'] });
+  acmeCrl = await revokeCertificate(acme.ca, acme.bundle.crl ?? '', revokedClient.certificate);
+});
+
+describe('revocation lists', () => {
+  it('lists the revoked serial number, signed by the tenant CA', async () => {
+    const entries = await revokedCertificates(acme.ca, acmeCrl);
+    assert.deepEqual(entries.map((entry) => entry.serialNumber), [parseCertificates(revokedClient.certificate)[0]?.serialNumber]);
+  });
+
+  it('makes openssl verify -crl_check refuse the revoked certificate', async (t) => {
+    const dir = await temporaryDirectory(t);
+    const files = { 'root.pem': world.root.bundle.certificate, 'acme.pem': acme.bundle.certificate, 'acme.crl': acmeCrl };
+    const verify = (leaf: string) =>
+      openssl(dir, ['verify', '-crl_check', '-CAfile', 'root.pem', '-untrusted', 'acme.pem', '-CRLfile', 'acme.crl', 'leaf.pem'], {
+        ...files, 'leaf.pem': parseCertificates(leaf)[0]?.toString('pem') ?? '',
+      });
+    const revoked = await verify(revokedClient.certificate);
+    assert.match(revoked.output, /error 23 at 0 depth lookup: certificate revoked/);
+    const good = await verify(goodClient.certificate);
+    assert.equal(good.code, 0, good.output);
+  });
+
+  // Node enables CRL checks for the whole chain (CRL_CHECK_ALL) once a CRL is loaded, so the
+  // server loads the root's CRL (covering tenant CAs) as well as the tenant CA's.
+  const crlServer = (rejectUnauthorized: boolean) => ({
+    ...server, ca: world.root.bundle.certificate, crl: [acmeCrl, world.root.bundle.crl ?? ''], requestCert: true, rejectUnauthorized,
+  });
+
+  it('lets a Node TLS server that loads the CRLs accept a client that is not revoked', async () => {
+    const result = await handshake({ server: crlServer(true), client: { ...goodClient, ca: world.root.bundle.certificate }, servername: 'db.acme.example' });
+    assert.equal(result.received, 'hello');
+  });
+
+  it('makes a Node TLS server that loads the CRLs reject the revoked client', async () => {
+    const result = await handshake({ server: crlServer(true), client: { ...revokedClient, ca: world.root.bundle.certificate }, servername: 'db.acme.example' });
+    assert.equal(result.server, undefined, 'the server application must never see the connection');
+    assert.equal(result.received, '');
+  });
+
+  it('reports CERT_REVOKED as the reason', async () => {
+    const result = await handshake({ server: crlServer(false), client: { ...revokedClient, ca: world.root.bundle.certificate }, servername: 'db.acme.example' });
+    assert.equal(result.server?.authorizationError, 'CERT_REVOKED');
+  });
+
+  it('refuses to revoke the same certificate twice', async () => {
+    await assert.rejects(revokeCertificate(acme.ca, acmeCrl, revokedClient.certificate), (error) => isLandlordError(error, 'LL_PKI_ALREADY_REVOKED'));
+  });
+
+  it('refuses to revoke a certificate another CA issued', async () => {
+    const globex = await world.tenant('globex', '*.globex.example');
+    const foreign = await issueLeafCertificate(globex.ca, { dns: ['www.globex.example'], uri: [] });
+    await assert.rejects(revokeCertificate(acme.ca, acmeCrl, foreign.certificate), (error) => isLandlordError(error, 'LL_PKI_NOT_ISSUED_BY_CA'));
+  });
+
+  it('refuses to extend a CRL that another CA signed', async () => {
+    await assert.rejects(revokeCertificate(acme.ca, world.root.bundle.crl ?? '', goodClient.certificate), (error) => isLandlordError(error, 'LL_PKI_CRL_INVALID'));
+  });
+
+  it('refuses a CRL file that is not PEM', async () => {
+    await assert.rejects(revokedCertificates(acme.ca, 'not a crl'), (error) => isLandlordError(error, 'LL_PKI_PEM_INVALID'));
+  });
+});
