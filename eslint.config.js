@@ -1,8 +1,9 @@
 // @ts-check
 /**
  * Lint guards the architecture (docs/adr/0001-project-foundation.md):
- * - components (src/<component>/) meet only in src/api and src/shared, never in each other's files;
- * - library code never imports the CLI; the CLI reaches a component only through its index.ts;
+ * - a component (src/<component>/) uses another only through its public index.ts, never its
+ *   internals; shared types and helpers live in src/api and src/shared;
+ * - library code never imports the CLI;
  * - no floating promises; no console outside the CLI, scripts, tests and benchmarks.
  */
 import path from 'node:path';
@@ -32,10 +33,8 @@ const componentBoundaries = {
       if (imported === undefined || imported === importer || shared.has(imported)) return;
       let reason;
       if (imported === 'cli') reason = `src/${importer} must not import the CLI`;
-      else if (importer === 'cli' && path.basename(target) !== 'index.ts')
-        reason = `the CLI reaches src/${imported} only through src/${imported}/index.ts`;
-      else if (importer !== 'cli')
-        reason = `src/${importer} must not import src/${imported}; components meet in src/api and src/shared`;
+      else if (target !== path.join(root, 'src', imported, 'index.ts'))
+        reason = `src/${importer} may use src/${imported} only through src/${imported}/index.ts, not its internals`;
       if (reason) context.report({ node: node.source, messageId: 'crossing', data: { reason } });
     };
     return { ImportDeclaration: check, ExportNamedDeclaration: check, ExportAllDeclaration: check, ImportExpression: check };
