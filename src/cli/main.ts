@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeError } from '../shared/errors.ts';
 import { registerClusterCommands } from './commands/cluster.ts';
+import { registerRouterCommand } from './commands/router.ts';
 import { version } from './version.ts';
 
 export function buildProgram(): Command {
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true });
   registerClusterCommands(program);
+  registerRouterCommand(program);
   return program;
 }
 
