@@ -1,0 +1,201 @@
+/**
+ * Edge-router benchmark: landlord's router, HAProxy (`tcp-request inspect-delay` + `req.ssl_sni`)
+ * and nginx (stream `ssl_preread`) side by side, in one run, on 127.0.0.1, in front of the same
+ * nginx TLS backend, each proxy with one process/thread. Reports absolute figures and ratios to
+ * HAProxy:
+ *   - new TLS connections per second (wrk, `Connection: close`, one request per connection)
+ *   - bulk throughput in MB/s (wrk, keep-alive, a 16 MiB file)
+ *   - proxy CPU seconds per 1,000 connections (utime+stime from /proc/<pid>/stat, process tree)
+ *   - proxy memory per 1,000 idle TLS connections (VmRSS delta)
+ * Usage: node bench/edge/run.ts [--seconds N] [--idle N]. Needs openssl, nginx with
+ * libnginx-mod-stream, haproxy and wrk. Not a test: nothing here asserts on timing.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { parseArgs } from 'node:util';
+
+const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '8' }, idle: { type: 'string', default: '1000' } } });
+const seconds = Math.min(60, Number(args.seconds));
+const idleConnections = Math.min(5000, Number(args.idle));
+const work = mkdtempSync(path.join(tmpdir(), 'landlord-bench-edge-'));
+const children: ChildProcess[] = [];
+const ticksPerSecond = 100;
+
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+async function waitForPort(port: number, name: string): Promise<void> {
+  for (let i = 0; i < 200; i += 1) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${name} does not listen on ${port}`);
+}
+
+function start(command: string, argv: string[]): ChildProcess {
+  const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(child);
+  return child;
+}
+
+/** The pid and all its descendants (nginx master + worker). */
+function processTree(root: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // the process exited while we looked
+    }
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i += 1) for (const [pid, parent] of parents) if (parent === tree[i]) tree.push(pid);
+  return tree;
+}
+
+function cpuSeconds(root: number): number {
+  return processTree(root).reduce((sum, pid) => {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return sum + (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  }, 0);
+}
+
+function rssKiB(root: number): number {
+  return processTree(root).reduce((sum, pid) => sum + Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0), 0);
+}
+
+async function wrk(port: number, pathname: string, connections: number, close: boolean): Promise<string> {
+  const argv = ['-t1', `-c${connections}`, `-d${seconds}s`, ...(close ? ['-H', 'Connection: close'] : []), `https://localhost:${port}${pathname}`];
+  const child = spawn('wrk', argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  await once(child, 'exit');
+  return out;
+}
+
+function megabytesPerSecond(out: string): number {
+  const match = /Transfer\/sec:\s+([\d.]+)([KMG]?B)/.exec(out);
+  const scale: Record<string, number> = { B: 1 / 1e6, KB: 1024 / 1e6, MB: (1024 * 1024) / 1e6, GB: (1024 * 1024 * 1024) / 1e6 };
+  return match ? Number(match[1]) * (scale[match[2]!] ?? 0) : 0;
+}
+
+async function idleMemory(port: number, pid: number): Promise<number> {
+  const before = rssKiB(pid);
+  const sockets: tls.TLSSocket[] = [];
+  for (let i = 0; i < idleConnections; i += 50) {
+    const batch = Array.from({ length: Math.min(50, idleConnections - i) }, () => {
+      const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false });
+      socket.on('error', () => {});
+      sockets.push(socket);
+      return once(socket, 'secureConnect');
+    });
+    await Promise.all(batch);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const after = rssKiB(pid);
+  for (const socket of sockets) socket.destroy();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  return ((after - before) / idleConnections) * 1000;
+}
+
+interface Figures {
+  name: string;
+  connectionsPerSecond: number;
+  megabytesPerSecond: number;
+  cpuSecondsPer1000: number;
+  memoryMiBPer1000Idle: number;
+}
+
+async function measure(name: string, port: number, pid: number | undefined): Promise<Figures> {
+  const cpuBefore = pid ? cpuSeconds(pid) : 0;
+  const rate = await wrk(port, '/', 32, true);
+  const cpuAfter = pid ? cpuSeconds(pid) : 0;
+  const requests = Number(/(\d+) requests in/.exec(rate)?.[1] ?? 0);
+  const bulk = await wrk(port, '/big.bin', 4, false);
+  return {
+    name,
+    connectionsPerSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(rate)?.[1] ?? 0),
+    megabytesPerSecond: megabytesPerSecond(bulk),
+    cpuSecondsPer1000: pid && requests > 0 ? ((cpuAfter - cpuBefore) / requests) * 1000 : NaN,
+    memoryMiBPer1000Idle: pid ? (await idleMemory(port, pid)) / 1024 : NaN,
+  };
+}
+
+async function main(): Promise<void> {
+  const openssl = (argv: string[]): void => void execFileSync('openssl', argv, { cwd: work, stdio: 'ignore' });
+  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost']);
+  writeFileSync(path.join(work, 'index.html'), 'ok\n');
+  writeFileSync(path.join(work, 'big.bin'), Buffer.alloc(16 * 1024 * 1024, 7));
+
+  const backendPort = await freePort();
+  writeFileSync(path.join(work, 'backend.conf'), `worker_processes 1; pid ${work}/backend.pid; error_log ${work}/backend.err;
+events { worker_connections 8000; }
+http { access_log off; keepalive_requests 1000000; client_body_temp_path ${work}; proxy_temp_path ${work}; fastcgi_temp_path ${work}; uwsgi_temp_path ${work}; scgi_temp_path ${work};
+  server { listen 127.0.0.1:${backendPort} ssl; ssl_certificate ${work}/cert.pem; ssl_certificate_key ${work}/key.pem; root ${work}; } }\n`);
+  start('nginx', ['-p', work, '-c', `${work}/backend.conf`, '-g', 'daemon off;']);
+  await waitForPort(backendPort, 'backend nginx');
+
+  const landlordPort = await freePort();
+  writeFileSync(path.join(work, 'routes.yaml'), `routes:\n  - hostname: localhost\n    backends: ["127.0.0.1:${backendPort}"]\ndefault: reject\n`);
+  const landlord = start(process.execPath, [path.join(import.meta.dirname, 'landlord-router.ts'), path.join(work, 'routes.yaml'), String(landlordPort)]);
+
+  const haproxyPort = await freePort();
+  writeFileSync(path.join(work, 'haproxy.cfg'), `global\n  nbthread 1\n  maxconn 8000\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 1h\n  timeout server 1h\nfrontend sni\n  bind 127.0.0.1:${haproxyPort}\n  tcp-request inspect-delay 5s\n  tcp-request content accept if { req.ssl_hello_type 1 }\n  use_backend tls if { req.ssl_sni -i localhost }\nbackend tls\n  server s1 127.0.0.1:${backendPort}\n`);
+  const haproxy = start('haproxy', ['-db', '-f', path.join(work, 'haproxy.cfg')]);
+
+  const nginxPort = await freePort();
+  writeFileSync(path.join(work, 'stream.conf'), `load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+worker_processes 1; pid ${work}/stream.pid; error_log ${work}/stream.err;
+events { worker_connections 8000; }
+stream { map $ssl_preread_server_name $upstream { localhost 127.0.0.1:${backendPort}; default 127.0.0.1:1; }
+  server { listen 127.0.0.1:${nginxPort}; ssl_preread on; proxy_pass $upstream; } }\n`);
+  const nginx = start('nginx', ['-p', work, '-c', `${work}/stream.conf`, '-g', 'daemon off;']);
+  await Promise.all([waitForPort(landlordPort, 'landlord'), waitForPort(haproxyPort, 'haproxy'), waitForPort(nginxPort, 'nginx stream')]);
+
+  const results: Figures[] = [];
+  results.push(await measure('direct (no proxy)', backendPort, undefined));
+  results.push(await measure('haproxy', haproxyPort, haproxy.pid));
+  results.push(await measure('nginx', nginxPort, nginx.pid));
+  results.push(await measure('landlord', landlordPort, landlord.pid));
+  const reference = results.find((r) => r.name === 'haproxy')!;
+  const ratio = (value: number, base: number): string => (Number.isFinite(value) && base > 0 ? (value / base).toFixed(2) : '-');
+  console.log(`edge router benchmark: ${seconds}s per run, ${idleConnections} idle connections, one process/thread per proxy, loopback`);
+  console.log('proxy              conn/s (×haproxy)   MB/s (×haproxy)     CPU s/1k conn (×haproxy)   MiB/1k idle (×haproxy)');
+  for (const r of results) {
+    console.log(
+      `${r.name.padEnd(18)} ${r.connectionsPerSecond.toFixed(0).padStart(7)} (${ratio(r.connectionsPerSecond, reference.connectionsPerSecond)})` +
+        `     ${r.megabytesPerSecond.toFixed(0).padStart(6)} (${ratio(r.megabytesPerSecond, reference.megabytesPerSecond)})` +
+        `      ${r.cpuSecondsPer1000.toFixed(3).padStart(7)} (${ratio(r.cpuSecondsPer1000, reference.cpuSecondsPer1000)})` +
+        `               ${r.memoryMiBPer1000Idle.toFixed(1).padStart(6)} (${ratio(r.memoryMiBPer1000Idle, reference.memoryMiBPer1000Idle)})`,
+    );
+  }
+  console.log(JSON.stringify(results));
+}
+
+try {
+  await main();
+} finally {
+  for (const child of children) child.kill('SIGTERM');
+  await Promise.all(children.filter((child) => child.exitCode === null).map((child) => once(child, 'exit')));
+  rmSync(work, { recursive: true, force: true });
+}
