@@ -63,6 +63,16 @@ describe('revocation lists', () => {
     assert.equal(result.server?.authorizationError, 'CERT_REVOKED');
   });
 
+  it('revokes a whole tenant CA through the root\'s CRL, so its clients fail at depth 1', async () => {
+    const rootCrl = await revokeCertificate(world.root.ca, world.root.bundle.crl ?? '', acme.bundle.certificate);
+    const result = await handshake({
+      server: { ...server, ca: world.root.bundle.certificate, crl: [acme.bundle.crl ?? '', rootCrl], requestCert: true, rejectUnauthorized: false },
+      client: { ...goodClient, ca: world.root.bundle.certificate },
+      servername: 'db.acme.example',
+    });
+    assert.equal(result.server?.authorizationError, 'CERT_REVOKED');
+  });
+
   it('refuses to revoke the same certificate twice', async () => {
     await assert.rejects(revokeCertificate(acme.ca, acmeCrl, revokedClient.certificate), (error) => isLandlordError(error, 'LL_PKI_ALREADY_REVOKED'));
   });

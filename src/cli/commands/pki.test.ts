@@ -7,20 +7,6 @@ import { after, before, describe, it } from 'node:test';
 
 const main = new URL('../main.ts', import.meta.url).pathname;
 
-/**
- * Until src/cli/commands/cluster.ts lands on this branch, main.ts's import of it is resolved to an
- * empty stub; once the file exists the hook steps aside and main.ts runs unchanged.
- */
-const missingClusterStub = `data:text/javascript,${encodeURIComponent(`
-import { registerHooks } from 'node:module';
-import { existsSync } from 'node:fs';
-registerHooks({ resolve(specifier, context, next) {
-  if (specifier === './commands/cluster.ts' && !existsSync(new URL(specifier, context.parentURL))) {
-    return { url: 'data:text/javascript,export function registerClusterCommands() {}', shortCircuit: true };
-  }
-  return next(specifier, context);
-} });`)}`;
-
 interface Run {
   code: number;
   stdout: string;
@@ -29,7 +15,7 @@ interface Run {
 
 function run(cwd: string, ...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', missingClusterStub, main, ...args], { cwd }, (error, stdout, stderr) => {
+    execFile(process.execPath, [main, ...args], { cwd }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
     });
   });
