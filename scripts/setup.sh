@@ -28,7 +28,7 @@ apt_packages=(
   # building Kubernetes and the pause image
   golang-go rsync dpkg-dev gcc libc6-dev make
   # real protocol servers, clients and the proxies we are measured against
-  mariadb-server mariadb-client rabbitmq-server postgresql postgresql-client nginx haproxy stunnel4
+  mariadb-server mariadb-client rabbitmq-server postgresql postgresql-client nginx libnginx-mod-stream haproxy stunnel4
   wrk openssl curl
   # the tiny test-app image is built from a static busybox
   busybox-static

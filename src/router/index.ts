@@ -5,7 +5,7 @@
 export { buildRouter, defaultTimeouts, type Router, type RouterDependencies } from './router.ts';
 export { createClientHelloParser, defaultMaxHelloBytes, type ClientHello, type ClientHelloParser, type HelloStep, type HelloErrorReason } from './clienthello/parser.ts';
 export { normalizeServerName, type NormalizedName } from './clienthello/names.ts';
-export type { ConfigIssue, DefaultAction, Endpoint, HttpRouteSpec, ListenerKind, ProxyProtocolMode, RouteProtocol, RouteSpec, RoutingSnapshot, TenantSpec } from './config/ir.ts';
+export type { ConfigIssue, DefaultAction, Endpoint, HttpRouteSpec, ProxyProtocolMode, RouteProtocol, RouteSpec, RoutingSnapshot, TenantSpec } from './config/ir.ts';
 export { formatIssues } from './config/ir.ts';
 export { RouteTable, type Route, type RouteDecision, type TenantLimits } from './config/route-table.ts';
 export { translate, type TranslateResult } from './config/translate.ts';

@@ -97,7 +97,7 @@ export function buildRouter(deps: RouterDependencies = {}): Router {
     },
   };
 
-  const tlsServer = net.createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => handleConnection(env, 'tls', socket));
+  const tlsServer = net.createServer({ allowHalfOpen: true }, (socket) => handleConnection(env, 'tls', socket));
   const postgresServer = net.createServer({ allowHalfOpen: true }, (socket) => handleConnection(env, 'postgres', socket));
   const httpServer = http.createServer(createHttpHandler({ table: () => table }));
   const metricsServer = http.createServer((request, response) => {

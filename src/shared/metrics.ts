@@ -58,11 +58,6 @@ abstract class Family<Child> implements Metric {
     return entry.child;
   }
 
-  /** Forgets one child, e.g. a route that no longer exists. */
-  remove(values: LabelValues): void {
-    this.children.delete(this.labelNames.map((name) => values[name] ?? '').join('\u0000'));
-  }
-
   protected abstract create(): Child;
   protected abstract type(): string;
   protected abstract lines(values: string[], child: Child): string[];

@@ -12,7 +12,6 @@ export interface Endpoint {
 
 /** Which listener a route serves: TLS from the first byte, or PostgreSQL's SSLRequest/direct TLS. */
 export type RouteProtocol = 'tls' | 'postgres';
-export type ListenerKind = RouteProtocol | 'http';
 export type ProxyProtocolMode = 'none' | 'v2';
 
 export interface HttpRouteSpec {

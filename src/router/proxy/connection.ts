@@ -9,6 +9,7 @@ import { encodeProxyV2, type SocketEndpoint } from '../../shared/proxy-protocol.
 import type { RouteProtocol } from '../config/ir.ts';
 import type { Route, RouteTable } from '../config/route-table.ts';
 import { dialFirstAvailable, formatEndpoint, type Dialer } from './dial.ts';
+import type { ClientHello } from '../clienthello/parser.ts';
 import { createPreambleParser, sslRequest, type Preamble } from './preamble.ts';
 import type { RouterMetrics } from './router-metrics.ts';
 import { splice, type Splice } from './splice.ts';
@@ -83,8 +84,9 @@ interface Session {
   readonly listener: RouteProtocol;
   readonly socket: net.Socket;
   readonly started: number;
+  /** Our peer, or the client a trusted load balancer reported. */
   client: SocketEndpoint | undefined;
-  preamble: Preamble | undefined;
+  hello: ClientHello | undefined;
   route: Route | undefined;
   backend: string | undefined;
   bytesFromClient: number;
@@ -92,7 +94,7 @@ interface Session {
 }
 
 export function handleConnection(env: ConnectionEnvironment, listener: RouteProtocol, socket: net.Socket): void {
-  const session: Session = { listener, socket, started: performance.now(), client: peerOf(socket), preamble: undefined, route: undefined, backend: undefined, bytesFromClient: 0, bytesToClient: 0 };
+  const session: Session = { listener, socket, started: performance.now(), client: peerOf(socket), hello: undefined, route: undefined, backend: undefined, bytesFromClient: 0, bytesToClient: 0 };
   socket.setNoDelay(true);
   const parser = createPreambleParser({
     expectProxyHeader: env.isTrustedProxy(socket.remoteAddress),
@@ -120,8 +122,10 @@ export function handleConnection(env: ConnectionEnvironment, listener: RouteProt
     if (step.kind === 'error') reject(step.reason);
     else if (step.kind === 'done' && settle()) {
       socket.pause();
-      session.preamble = step.preamble;
-      void route(env, session);
+      session.hello = step.preamble.hello;
+      const reported = step.preamble.proxyHeader;
+      if (reported?.command === 'proxy' && reported.source) session.client = reported.source;
+      void route(env, session, step.preamble);
     }
   };
   const onEnd = (): void => reject('client_closed');
@@ -152,13 +156,13 @@ function refuse(env: ConnectionEnvironment, session: Session, reason: string): v
 
 function writeAccessLog(env: ConnectionEnvironment, session: Session, closeReason: string): void {
   if (!env.accessLog) return;
-  const client = session.preamble?.proxyHeader?.command === 'proxy' ? (session.preamble.proxyHeader.source ?? session.client) : session.client;
+  const { client } = session;
   env.accessLog({
     time: new Date().toISOString(),
     listener: session.listener,
     client: client ? formatEndpoint({ host: client.address, port: client.port }) : 'unknown',
-    sni: session.preamble?.hello.serverName,
-    alpn: session.preamble?.hello.alpn ?? [],
+    sni: session.hello?.serverName,
+    alpn: session.hello?.alpn ?? [],
     tenant: session.route?.tenant,
     route: session.route?.name,
     backend: session.backend,
@@ -169,8 +173,8 @@ function writeAccessLog(env: ConnectionEnvironment, session: Session, closeReaso
   });
 }
 
-async function route(env: ConnectionEnvironment, session: Session): Promise<void> {
-  const preamble = session.preamble!;
+/** Routes by the hello; `preamble` (with the bytes to replay) lives only until they are sent. */
+async function route(env: ConnectionEnvironment, session: Session, preamble: Preamble): Promise<void> {
   const { hello } = preamble;
   env.metrics.helloBytes.observe({}, hello.byteLength);
   if (hello.noSniReason) env.metrics.noServerName.inc({ listener: session.listener, reason: hello.noSniReason });
@@ -186,13 +190,13 @@ async function route(env: ConnectionEnvironment, session: Session): Promise<void
     if (refusal) return refuse(env, session, refusal);
   }
   try {
-    await connectAndSplice(env, session, chosen);
+    await connectAndSplice(env, session, chosen, preamble);
   } finally {
     if (tenant !== undefined) env.admission.release(tenant);
   }
 }
 
-async function connectAndSplice(env: ConnectionEnvironment, session: Session, chosen: Route): Promise<void> {
+async function connectAndSplice(env: ConnectionEnvironment, session: Session, chosen: Route, preamble: Preamble): Promise<void> {
   const { socket } = session;
   const dial = await dialFirstAvailable(env.dialer, chosen.backends, env.nextBackendIndex(chosen), env.timeouts.dialMs, () => socket.destroyed);
   for (const failure of dial.failures) env.metrics.dialErrors.inc({ route: chosen.name, backend: formatEndpoint(failure.endpoint), code: failure.code });
@@ -203,13 +207,13 @@ async function connectAndSplice(env: ConnectionEnvironment, session: Session, ch
     backend.destroy();
     return refuse(env, session, 'client_closed');
   }
-  const preamble = session.preamble!;
   if (chosen.proxyProtocol === 'v2') backend.write(proxyHeaderFor(socket, preamble));
   if (session.listener === 'postgres' && !(await startBackendTls(backend, env.timeouts.dialMs))) {
     backend.destroy();
     return refuse(env, session, 'backend_refused_tls');
   }
   backend.write(preamble.tls);
+  session.bytesFromClient = preamble.tls.length;
   await runSplice(env, session, chosen, backend);
 }
 
@@ -254,7 +258,6 @@ async function runSplice(env: ConnectionEnvironment, session: Session, chosen: R
   const toClient = env.metrics.bytes.labels({ route: chosen.name, tenant: labels.tenant, direction: 'backend_to_client' });
   env.metrics.connectionsTotal.labels(labels).inc();
   open.inc();
-  session.bytesFromClient = session.preamble!.tls.length;
   fromClient.inc(session.bytesFromClient);
   const joined = splice(session.socket, backend, {
     idleTimeoutMs: env.timeouts.idleMs,

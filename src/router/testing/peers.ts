@@ -144,8 +144,8 @@ export async function waitForPort(port: number, timeoutMs: number): Promise<void
 }
 
 /** Runs a command to completion with a deadline; resolves with its exit code and output. */
-export async function run(command: string, args: readonly string[], input = '', timeoutMs = 15_000, env?: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: env ?? process.env });
+export async function run(command: string, args: readonly string[], input = '', timeoutMs = 15_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
