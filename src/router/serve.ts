@@ -12,6 +12,7 @@ import type { Writable } from 'node:stream';
 import { LandlordError } from '../shared/errors.ts';
 import type { Logger } from '../shared/log.ts';
 import { createFileProvider, loadRoutesFile, type RoutingProvider } from './config/file-provider.ts';
+import { formatIssues } from './config/ir.ts';
 import type { ProxyTimeouts } from './proxy/connection.ts';
 import { buildRouter, type Router } from './router.ts';
 
@@ -78,7 +79,7 @@ export async function serveRouter(options: ServeOptions): Promise<RunningRouter>
   });
   const first = router.applySnapshot(await loadRoutesFile(options.routesFile));
   if (!first.ok) {
-    throw new LandlordError('LL_ROUTER_ROUTES_INVALID', `routes file ${options.routesFile} is invalid: ${first.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+    throw new LandlordError('LL_ROUTER_ROUTES_INVALID', `routes file ${options.routesFile} is invalid: ${formatIssues(first.issues)}`);
   }
   const provider: RoutingProvider = createFileProvider({
     file: options.routesFile,
