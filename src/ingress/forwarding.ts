@@ -3,9 +3,10 @@
  * (believed only from trusted edge CIDRs, see intake.ts), else the TCP peer.
  *
  * Trust stance: client-supplied `X-Forwarded-*`, `Forwarded` and `X-Real-IP` are removed unless
- * the client address itself is trusted (an internal proxy in a trusted CIDR), in which case its
- * X-Forwarded-For is extended and its -Proto/-Host kept. Fails closed: no trusted CIDRs, no
- * client-supplied forwarding header survives.
+ * the client address itself is a trusted forwarder (an L7 proxy in a `trustedForwarders` CIDR),
+ * in which case its X-Forwarded-For is extended and its -Proto/-Host kept. The edge router is L4
+ * and adds no such headers, so being an edge does not make a client's headers believable. Fails
+ * closed: without trusted forwarders, no client-supplied forwarding header survives.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 

@@ -51,6 +51,11 @@ export interface IngressDependencies {
   readonly accessLog?: Writable;
   /** Edge routers (CIDRs) that must send PROXY v2 and whose reported client address is believed. */
   readonly trustedProxies?: readonly string[];
+  /**
+   * Clients (CIDRs, by the address the edge reported) whose own X-Forwarded-* headers are kept
+   * and extended, e.g. an L7 load balancer in front of the edge. Default none: always replaced.
+   */
+  readonly trustedForwarders?: readonly string[];
   readonly timeouts?: Partial<IngressTimeouts>;
   readonly limits?: Partial<IngressLimits>;
   readonly metrics?: MetricsRegistry;
@@ -100,6 +105,7 @@ export function buildIngress(deps: IngressDependencies): Ingress {
   const metrics = createIngressMetrics(deps.metrics ?? new MetricsRegistry());
   const now = deps.now ?? (() => new Date());
   const trusted = trustedList(deps.trustedProxies ?? []);
+  const forwarders = trustedList(deps.trustedForwarders ?? []);
   const logger = deps.logger.child({ tenant: deps.tenant });
   let state: ProxyState | undefined;
   let generation = 0;
@@ -113,7 +119,7 @@ export function buildIngress(deps: IngressDependencies): Ingress {
   const context = {
     tenant: deps.tenant,
     state: current,
-    origin: (socket: net.Socket): ClientOrigin => origins.get(originKey(socket)) ?? { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0, trusted: isTrusted(trusted, socket.remoteAddress ?? '') },
+    origin: (socket: net.Socket): ClientOrigin => origins.get(originKey(socket)) ?? { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0, trusted: isTrusted(forwarders, socket.remoteAddress ?? '') },
     limits,
     upstreamTimeoutMs: timeouts.upstreamMs,
     agent,
@@ -148,6 +154,7 @@ export function buildIngress(deps: IngressDependencies): Ingress {
 
   const intake = createIntake({
     trusted,
+    forwarders,
     deadlineMs: timeouts.handshakeMs,
     certificates: () => current().certificates,
     refuse: (reason) => metrics.refusals.inc({ reason }),

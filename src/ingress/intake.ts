@@ -23,7 +23,10 @@ function tlsAlert(description: number): Buffer {
 }
 
 export interface IntakeOptions {
+  /** Edge routers: must send PROXY v2, and their reported client address is believed. */
   readonly trusted: net.BlockList;
+  /** Clients whose own X-Forwarded-* headers are believed (see forwarding.ts). */
+  readonly forwarders: net.BlockList;
   readonly deadlineMs: number;
   certificates(): CertificateSet;
   /** The socket is paused with the hello bytes unshifted; hand it to the TLS server. */
@@ -52,8 +55,9 @@ export function trustedList(cidrs: readonly string[]): net.BlockList {
 
 export function createIntake(options: IntakeOptions): (socket: net.Socket) => void {
   return (socket) => {
-    const peer: ClientOrigin = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0, trusted: false };
-    const fromEdge = isTrusted(options.trusted, peer.address);
+    const peerAddress = socket.remoteAddress ?? '';
+    const peer: ClientOrigin = { address: peerAddress, port: socket.remotePort ?? 0, trusted: isTrusted(options.forwarders, peerAddress) };
+    const fromEdge = isTrusted(options.trusted, peerAddress);
     let origin: ClientOrigin | undefined = fromEdge ? undefined : peer;
     let buffered = Buffer.alloc(0);
     const parser = createClientHelloParser();
@@ -77,7 +81,7 @@ export function createIntake(options: IntakeOptions): (socket: net.Socket) => vo
         return false;
       }
       const source = step.header.command === 'proxy' ? step.header.source : undefined;
-      origin = source ? { address: source.address, port: source.port, trusted: isTrusted(options.trusted, source.address) } : peer;
+      origin = source ? { address: source.address, port: source.port, trusted: isTrusted(options.forwarders, source.address) } : peer;
       buffered = buffered.subarray(step.length);
       return true;
     }
