@@ -78,10 +78,10 @@ export function declaredLength(headers: IncomingHttpHeaders): number | undefined
   return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
 }
 
-/** A plain-text answer from the ingress itself; HTTP/1.1 connections close after a 413. */
-export function answer(res: ClientResponse, status: number, body: string, closeConnection: boolean): void {
+/** A plain-text answer from the ingress itself (a started response is aborted instead). */
+export function answer(res: ClientResponse, status: number, body: string): void {
   if (res.headersSent) return void res.destroy();
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), ...(closeConnection ? { connection: 'close' } : {}) });
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 
@@ -123,21 +123,35 @@ function finish(ctx: ProxyContext, exchange: Exchange, origin: ClientOrigin): vo
   });
 }
 
+/**
+ * How long an HTTP/1.1 connection keeps reading (and discarding) the body of a refused request.
+ * Closing while the client still sends would make the kernel reset the connection, and a reset
+ * destroys the 413 before the client (or the edge relaying it) reads it — nginx's lingering close.
+ */
+const refusedBodyLingerMs = 5000;
+
 function refuse(ctx: ProxyContext, exchange: Exchange, decision: RequestDecision & { kind: 'refuse' }): void {
   ctx.metrics.refusals.inc({ reason: decision.reason });
   exchange.status = decision.status;
   exchange.reason = decision.reason;
-  const isHttp1 = exchange.req.httpVersionMajor === 1;
-  answer(exchange.res, decision.status, decision.message, isHttp1 && decision.status === 413);
-  // The unread body of a refused HTTP/1.1 request is discarded while the connection closes.
-  if (decision.status === 413) exchange.req.resume();
+  const { req } = exchange;
+  answer(exchange.res, decision.status, decision.message);
+  if (decision.status !== 413) return;
+  req.resume();
+  if (req.httpVersionMajor !== 1) return;
+  const socket = req.socket;
+  const linger = setTimeout(() => {
+    if (!req.complete) socket.destroy();
+  }, refusedBodyLingerMs);
+  linger.unref();
+  req.once('end', () => clearTimeout(linger));
 }
 
 function upstreamFailure(ctx: ProxyContext, exchange: Exchange, backend: string, reason: string, status: 502 | 504): void {
   ctx.metrics.upstreamErrors.inc({ backend, reason });
   exchange.reason = reason;
   exchange.status = status;
-  answer(exchange.res, status, status === 504 ? 'upstream timed out\n' : 'upstream unavailable\n', false);
+  answer(exchange.res, status, status === 504 ? 'upstream timed out\n' : 'upstream unavailable\n');
 }
 
 function forward(ctx: ProxyContext, exchange: Exchange, decision: RequestDecision & { kind: 'route' }, origin: ClientOrigin): void {
@@ -173,9 +187,9 @@ function forward(ctx: ProxyContext, exchange: Exchange, decision: RequestDecisio
     response.on('error', () => res.destroy());
   });
   req.on('data', (chunk: Buffer) => {
+    if (failed) return;
     exchange.bytesFromClient += chunk.length;
     if (exchange.bytesFromClient > ctx.limits.maxBodyBytes) {
-      if (failed) return;
       failed = true;
       upstream.destroy();
       refuse(ctx, exchange, tooLarge(ctx.limits.maxBodyBytes, decision.match.host));
