@@ -201,6 +201,20 @@ describe('ingress (loopback, TLS, no edge)', () => {
       assert.match(result.error ?? '', /unrecognized name/i);
     });
 
+    it('refuses a WebSocket upgrade for a Host the SNI certificate does not cover (421)', async () => {
+      const head = await new Promise<string>((resolve, reject) => {
+        const socket = tls.connect({ host: '127.0.0.1', port: running.port, ca: pki.rootCa, servername: 'app.acme.example', ALPNProtocols: ['http/1.1'] }, () => {
+          socket.write('GET /ws HTTP/1.1\r\nHost: app.globex.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+        });
+        let text = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => (text += chunk));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      assert.match(head, /^HTTP\/1\.1 421 /);
+    });
+
     it('refuses the handshake without SNI', async () => {
       const result = await handshake(running.port, pki.rootCa, undefined);
       assert.equal(result.ok, false);

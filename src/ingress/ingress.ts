@@ -133,7 +133,12 @@ export function buildIngress(deps: IngressDependencies): Ingress {
   http1.on('request', onRequest);
   http1.on('upgrade', createUpgradeHandler(context));
   const h2 = http2.createServer({});
+  const sessions = new Set<http2.ServerHttp2Session>();
   h2.on('request', onRequest);
+  h2.on('session', (session: http2.ServerHttp2Session) => {
+    sessions.add(session);
+    session.on('close', () => sessions.delete(session));
+  });
   h2.on('sessionError', () => {});
 
   const tlsServer = tls.createServer({
@@ -199,6 +204,8 @@ export function buildIngress(deps: IngressDependencies): Ingress {
       draining = true;
       const closed = new Promise<void>((resolve) => (rawServer.listening ? rawServer.close(() => resolve()) : resolve()));
       http1.closeIdleConnections();
+      // GOAWAY: HTTP/2 clients finish their open streams and open no new ones here.
+      for (const session of sessions) session.close();
       const deadline = setTimeout(() => {
         for (const socket of sockets) socket.destroy();
       }, graceMs);
