@@ -168,6 +168,16 @@ tenants:
     assert.equal(api.seen.filter((r) => r.url === '/api/upload' && r.bodyBytes > maxBodyBytes).length, 0);
   });
 
+  it('answers Expect: 100-continue only for uploads it will forward', async () => {
+    for (const [size, status, continued] of [[maxBodyBytes, '200', true], [maxBodyBytes + 1, '413', false]] as const) {
+      const file = path.join(dir, `expect-${size}.bin`);
+      writeFileSync(file, Buffer.alloc(size, 1));
+      const result = await runCommand('curl', ['-v', '-sS', '--http1.1', '-H', 'Expect: 100-continue', '--resolve', `app.acme.example:${edgePort}:127.0.0.1`, '--cacert', rootCaFile, '--data-binary', `@${file}`, '-o', '/dev/null', '-w', '%{http_code}', `https://app.acme.example:${edgePort}/api/expect`]);
+      assert.equal(result.stdout, status, result.stderr);
+      assert.equal(/< HTTP\/1\.1 100 Continue/.test(result.stderr), continued);
+    }
+  });
+
   it('passes a WebSocket through (global WebSocket client, echo backend)', async () => {
     const socket = new WebSocket(`wss://app.acme.example:${edgePort}/ws`);
     const reply = await new Promise<string>((resolve, reject) => {

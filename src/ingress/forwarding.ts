@@ -12,6 +12,8 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) plus those HTTP/2 forbids; never forwarded. */
 const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings']);
+/** `Expect: 100-continue` is answered by the proxy itself. */
+const answeredHere = new Set(['expect']);
 const forwarding = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'forwarded', 'x-real-ip']);
 
 export interface ForwardingContext {
@@ -39,7 +41,7 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, context: F
   const listed = connectionTokens(incoming);
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || name.startsWith(':') || hopByHop.has(name) || listed.has(name) || forwarding.has(name)) continue;
+    if (value === undefined || name.startsWith(':') || hopByHop.has(name) || listed.has(name) || forwarding.has(name) || answeredHere.has(name)) continue;
     out[name] = value;
   }
   out.host = context.host;

@@ -131,6 +131,8 @@ export function buildIngress(deps: IngressDependencies): Ingress {
 
   const http1 = http.createServer({ headersTimeout: timeouts.headersMs, requestTimeout: 0, keepAliveTimeout: timeouts.idleMs });
   http1.on('request', onRequest);
+  // `Expect: 100-continue` is answered by the proxy once the request is routed (proxy.ts).
+  http1.on('checkContinue', onRequest);
   http1.on('upgrade', createUpgradeHandler(context));
   const h2 = http2.createServer({});
   const sessions = new Set<http2.ServerHttp2Session>();

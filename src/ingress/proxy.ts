@@ -60,6 +60,7 @@ type ClientRequest = http.IncomingMessage | http2.Http2ServerRequest;
 /** The part of the HTTP/1.1 and HTTP/2 compatibility responses the proxy uses. */
 interface ClientResponse {
   readonly headersSent: boolean;
+  writeContinue(): void;
   writeHead(status: number, headers?: OutgoingHttpHeaders): unknown;
   write(chunk: Buffer): boolean;
   end(body?: string): unknown;
@@ -159,6 +160,8 @@ function forward(ctx: ProxyContext, exchange: Exchange, decision: RequestDecisio
   const { backend } = decision.match.route;
   const backendName = `${backend.host}:${backend.port}`;
   const headers = upstreamRequestHeaders(req.headers, { clientAddress: origin.address, clientTrusted: origin.trusted, host: authorityOf(req.headers) ?? decision.host, proto: 'https' });
+  // The client waits for this before sending the body; refused requests never get it (no upload).
+  if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
   const upstream = http.request({ agent: ctx.agent, host: backend.host, port: backend.port, method: req.method, path: req.url, headers, timeout: ctx.upstreamTimeoutMs });
   let failed = false;
   let complete = false;

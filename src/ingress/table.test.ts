@@ -43,6 +43,7 @@ describe('normalizeHost', () => {
     ['drops the port', 'app.acme.example:8443', 'app.acme.example'],
     ['drops one trailing dot', 'app.acme.example.', 'app.acme.example'],
     ['refuses an IPv6 literal', '[::1]:443', undefined],
+    ['refuses an IPv4 literal', '127.0.0.1:443', undefined],
     ['refuses a name with a slash', 'a/b', undefined],
     ['refuses empty', '', undefined],
     ['refuses undefined', undefined, undefined],

@@ -11,6 +11,8 @@
  * this ingress's to serve (the proxy answers 421).
  */
 
+import { isIP } from 'node:net';
+
 export type PathType = 'Exact' | 'Prefix';
 
 export interface Backend {
@@ -42,6 +44,7 @@ export function normalizeHost(value: string | undefined): string | undefined {
   const colon = host.indexOf(':');
   if (colon !== -1) host = host.slice(0, colon);
   if (host.endsWith('.')) host = host.slice(0, -1);
+  if (isIP(host) !== 0) return undefined;
   return /^[a-z0-9*]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(host) ? host : undefined;
 }
 
