@@ -221,6 +221,39 @@ describe('ingress (loopback, TLS, no edge)', () => {
     });
   });
 
+  describe('client timeouts', () => {
+    let idle: RunningTestIngress;
+    let slowHeaders: RunningTestIngress;
+    before(async () => {
+      const leaf = await pki.leaf('app.acme.example');
+      idle = await startTestIngress([route('app.acme.example', '/', web.port)], [leaf], { timeouts: { idleMs: 300 } });
+      slowHeaders = await startTestIngress([route('app.acme.example', '/', web.port)], [leaf], { timeouts: { headersMs: 300 } });
+    });
+    after(() => Promise.all([idle.close(), slowHeaders.close()]));
+
+    const connect = (port: number): Promise<tls.TLSSocket> =>
+      new Promise((resolve, reject) => {
+        const socket = tls.connect({ host: '127.0.0.1', port, ca: pki.rootCa, servername: 'app.acme.example', ALPNProtocols: ['http/1.1'] }, () => resolve(socket));
+        socket.on('error', reject);
+      });
+
+    it('closes a connection that stays idle after the handshake', async () => {
+      const socket = await connect(idle.port);
+      await new Promise((resolve) => socket.once('close', resolve));
+      assert.equal(socket.destroyed, true);
+    });
+
+    it('answers 408 when request headers do not complete in time', async () => {
+      const socket = await connect(slowHeaders.port);
+      socket.write('GET / HTTP/1.1\r\nHost: app.acme.example\r\n');
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (text += chunk));
+      await new Promise((resolve) => socket.once('close', resolve));
+      assert.match(text, /^HTTP\/1\.1 408 /);
+    });
+  });
+
   it('serves /healthz and counts requests in /metrics on the status port', async () => {
     const health = await fetch(`http://127.0.0.1:${running.statusPort}/healthz`);
     assert.equal(health.status, 200);

@@ -129,11 +129,15 @@ export function buildIngress(deps: IngressDependencies): Ingress {
   };
   const onRequest = createRequestHandler(context);
 
-  const http1 = http.createServer({ headersTimeout: timeouts.headersMs, requestTimeout: 0, keepAliveTimeout: timeouts.idleMs });
+  // Node checks header deadlines every `connectionsCheckingInterval` (default 30 s): keep it finer than the deadline.
+  const http1 = http.createServer({ headersTimeout: timeouts.headersMs, requestTimeout: 0, keepAliveTimeout: timeouts.idleMs, connectionsCheckingInterval: Math.min(1000, timeouts.headersMs) });
   http1.on('request', onRequest);
   // `Expect: 100-continue` is answered by the proxy once the request is routed (proxy.ts).
   http1.on('checkContinue', onRequest);
   http1.on('upgrade', createUpgradeHandler(context));
+  // http1 never listens (it gets sockets from the TLS server), but Node starts the connection
+  // tracking that enforces `headersTimeout` on 'listening'; start it the same way.
+  http1.emit('listening');
   const h2 = http2.createServer({});
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on('request', onRequest);
@@ -206,6 +210,7 @@ export function buildIngress(deps: IngressDependencies): Ingress {
       draining = true;
       const closed = new Promise<void>((resolve) => (rawServer.listening ? rawServer.close(() => resolve()) : resolve()));
       http1.closeIdleConnections();
+      http1.close(); // stops the header-deadline checks
       // GOAWAY: HTTP/2 clients finish their open streams and open no new ones here.
       for (const session of sessions) session.close();
       const deadline = setTimeout(() => {
