@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeError } from '../shared/errors.ts';
 import { registerClusterCommands } from './commands/cluster.ts';
+import { registerIngressCommand } from './commands/ingress.ts';
 import { registerPkiCommands } from './commands/pki.ts';
 import { registerPlatformCommands } from './commands/platform.ts';
 import { registerRouterCommand } from './commands/router.ts';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerClusterCommands(program);
   registerPkiCommands(program);
   registerRouterCommand(program);
+  registerIngressCommand(program);
   return program;
 }
 
