@@ -27,6 +27,8 @@ apt_packages=(
   etcd-server containerd runc containernetworking-plugins iptables iproute2 conntrack socat ethtool
   # building Kubernetes and the pause image
   golang-go rsync dpkg-dev gcc libc6-dev make
+  # reflect2 1.0.2, which works under Go 1.18+ (see step 3)
+  golang-github-modern-go-reflect2-dev
   # real protocol servers, clients and the proxies we are measured against
   mariadb-server mariadb-client rabbitmq-server postgresql postgresql-client nginx libnginx-mod-stream haproxy stunnel4
   wrk openssl curl
@@ -74,7 +76,13 @@ for b in "${k8s_bins[@]}"; do
   fi
 done
 
-if ! have_all_bins; then
+# Kubernetes 1.20 vendors reflect2 v1.0.1, whose map iteration is broken under Go 1.18+:
+# kube-apiserver crashes in json-iterator on the first custom resource it decodes. The build uses
+# Debian's reflect2 1.0.2 instead; binaries built before that carry no stamp and are rebuilt once.
+fixed_stamp=$k8s_dir/bin/.reflect2-1.0.2
+if have_all_bins && [ ! -f "$fixed_stamp" ]; then say "cached Kubernetes binaries predate the reflect2 fix: rebuilding them"; fi
+
+if ! have_all_bins || [ ! -f "$fixed_stamp" ]; then
   build=$cache/build
   mkdir -p "$build" "$k8s_dir/bin"
   if [ ! -d "$build/src/kubernetes" ]; then
@@ -103,6 +111,12 @@ SRC
   export GOPATH=$gopath GO111MODULE=off GOFLAGS= GOCACHE=$build/gocache
   src=$gopath/src/k8s.io/kubernetes
 
+  reflect2=$src/vendor/github.com/modern-go/reflect2
+  if [ ! -f "$reflect2/go_above_118.go" ]; then
+    say "building with Debian's reflect2 1.0.2 instead of the vendored 1.0.1"
+    rm -rf "$reflect2" && cp -a /usr/share/gocode/src/github.com/modern-go/reflect2 "$reflect2"
+  fi
+
   if [ ! -f "$build/generated.stamp" ]; then
     say "generating Kubernetes sources (about 3 minutes cold)"
     t=$(date +%s)
@@ -120,7 +134,7 @@ SRC
 -X $v/client-go/pkg/version.gitVersion=v$k8s_version \
 -X $v/client-go/pkg/version.gitMajor=1 -X $v/client-go/pkg/version.gitMinor=20"
   for b in "${k8s_bins[@]}"; do
-    [ -x "$k8s_dir/bin/$b" ] && continue
+    [ -x "$k8s_dir/bin/$b" ] && [ -f "$fixed_stamp" ] && continue
     say "building $b"
     t=$(date +%s)
     (cd "$src" && go build -ldflags "$ldflags" -o "$k8s_dir/bin/$b.tmp" "./cmd/$b" >"$build/$b.log" 2>&1) ||
@@ -128,6 +142,7 @@ SRC
     mv "$k8s_dir/bin/$b.tmp" "$k8s_dir/bin/$b"
     say "built $b in $(elapsed "$t")"
   done
+  touch "$fixed_stamp"
 
   if [ ! -x "$k8s_dir/bin/pause" ]; then
     say "building the pause binary"

@@ -12,7 +12,6 @@ import {
   landlordImage,
   startCluster,
   testAppImage,
-  type DevCluster,
 } from '../../src/devcluster/index.ts';
 import { isLandlordError } from '../../src/shared/errors.ts';
 import { eventually, testCluster } from '../support/cluster.ts';
@@ -42,15 +41,14 @@ function restrictedPod(name: string, image: string, extra: { args?: string[]; re
   };
 }
 
+const cluster = await testCluster({ node: true });
+
 describe('local cluster node', () => {
-  let cluster: DevCluster;
-  let core: CoreV1Api;
+  const core = cluster.kubeConfig().makeApiClient(CoreV1Api);
   let work: string;
   const namespace = `e2e-node-${Date.now()}`;
 
   before(async () => {
-    cluster = await testCluster({ node: true });
-    core = cluster.kubeConfig().makeApiClient(CoreV1Api);
     work = mkdtempSync(path.join(tmpdir(), 'landlord-e2e-'));
     await cluster.importImage(buildTestAppImage(path.join(work, 'test-app.tar')).file);
     await core.createNamespace({ body: { metadata: { name: namespace } } });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { describe, it, before } from 'node:test';
+import { describe, it } from 'node:test';
 import { ApiException, CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
-import { attachCluster, startCluster, type DevCluster } from '../../src/devcluster/index.ts';
+import { attachCluster, startCluster } from '../../src/devcluster/index.ts';
 import { isLandlordError } from '../../src/shared/errors.ts';
 import { eventually, liveProcesses, testCluster } from '../support/cluster.ts';
 
@@ -14,11 +14,9 @@ function clientFor(kubeconfigFile: string): CoreV1Api {
   return config.makeApiClient(CoreV1Api);
 }
 
+const cluster = await testCluster({ node: false });
+
 describe('local cluster control plane', () => {
-  let cluster: DevCluster;
-  before(async () => {
-    cluster = await testCluster({ node: false });
-  });
 
   it('creates, reads and deletes a namespace', async () => {
     const core = cluster.kubeConfig().makeApiClient(CoreV1Api);

@@ -2,6 +2,9 @@
  * The cluster a test file runs against. Under `npm test` the suite shares one cluster, started by
  * scripts/run-tests.ts and named by LANDLORD_TEST_CLUSTER_DIR; a file run on its own starts its
  * own and stops it when the file's tests end.
+ *
+ * Call it at module level (top-level await), not inside a hook: the `after` that stops an own
+ * cluster attaches to whatever test context is current, and a hook's ends with the hook.
  */
 import { readFileSync } from 'node:fs';
 import { after } from 'node:test';
