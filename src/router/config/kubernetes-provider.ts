@@ -1,0 +1,169 @@
+/**
+ * The Kubernetes provider: watches Routes, Tenants, Namespaces, Services and EndpointSlices
+ * (gather), builds a `RoutingSnapshot` and per-Route verdicts with the pure `snapshotFromCluster`
+ * (decide), hands the snapshot to its consumer and writes each Route's status when — and only
+ * when — it differs from the verdict (act).
+ *
+ * Bursts are debounced: a change schedules one rebuild `debounceMs` later, and nothing is built
+ * before every cache has been listed once, so 1,000 Routes at start produce one snapshot. Status
+ * is written only after the consumer applied the snapshot, so `Ready` never claims a route the
+ * data plane does not serve.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { LandlordError } from '../../shared/errors.ts';
+import { silentLogger, type Logger } from '../../shared/log.ts';
+import { defaultAdvertisedPorts, snapshotFromCluster, type AdvertisedPorts, type ClusterObjects, type RouteVerdict } from './cluster-snapshot.ts';
+import type { RoutingSnapshot } from './ir.ts';
+import type { RoutingProvider } from './file-provider.ts';
+import { objectKey, startReflector, type BackoffPolicy, type KubeObject, type Reflector } from './kube-reflector.ts';
+import { detectEndpointSliceVersion, routeStatusWriter, watchedResources, type RouteResource, type RouteStatusWriter, type WatchedResources } from './kube-resources.ts';
+import { routeStatusPatch } from './route-status.ts';
+
+export interface KubernetesProviderOptions {
+  readonly kubeConfig: KubeConfig;
+  /** Applies a snapshot; returns false when it was rejected (statuses are then left alone). */
+  readonly onSnapshot: (snapshot: RoutingSnapshot) => boolean;
+  readonly logger?: Logger;
+  readonly debounceMs?: number;
+  readonly advertisedPorts?: AdvertisedPorts;
+  readonly backoff?: BackoffPolicy;
+  /** Status writes in flight at once. */
+  readonly statusConcurrency?: number;
+  readonly now?: () => Date;
+}
+
+export interface KubernetesProviderStats {
+  readonly snapshots: number;
+  readonly statusWrites: number;
+  /** Lists per resource (1 each, plus relists after an expired watch). */
+  readonly lists: number;
+}
+
+export interface KubernetesProvider extends RoutingProvider {
+  /** Resolves after the first snapshot was handed to the consumer. */
+  readonly ready: Promise<void>;
+  stats(): KubernetesProviderStats;
+}
+
+interface Caches {
+  readonly routes: Reflector<RouteResource>;
+  readonly reflectors: readonly Reflector<KubeObject>[];
+  objects(): ClusterObjects;
+}
+
+function startCaches(kubeConfig: KubeConfig, resources: WatchedResources, onChange: () => void, onError: (error: LandlordError) => void, backoff: BackoffPolicy | undefined): Caches {
+  const common = { kubeConfig, onChange, onError, ...(backoff ? { backoff } : {}) };
+  const routes = startReflector({ ...common, resource: resources.routes });
+  const tenants = startReflector({ ...common, resource: resources.tenants });
+  const namespaces = startReflector({ ...common, resource: resources.namespaces });
+  const services = startReflector({ ...common, resource: resources.services });
+  const endpointSlices = startReflector({ ...common, resource: resources.endpointSlices });
+  return {
+    routes,
+    reflectors: [routes, tenants, namespaces, services, endpointSlices],
+    objects: () => ({ routes: routes.items(), tenants: tenants.items(), namespaces: namespaces.items(), services: services.items(), endpointSlices: endpointSlices.items() }),
+  };
+}
+
+/** Writes statuses with bounded concurrency; a newer patch for a Route replaces a queued one. */
+class StatusWrites {
+  readonly #write: RouteStatusWriter;
+  readonly #limit: number;
+  readonly #logger: Logger;
+  readonly #queue = new Map<string, () => Promise<void>>();
+  /** What was last sent per Route, against which resourceVersion: skips re-sending before the watch echoes it. */
+  readonly #sent = new Map<string, { resourceVersion: string | undefined; fingerprint: string }>();
+  #running = 0;
+  count = 0;
+
+  constructor(write: RouteStatusWriter, limit: number, logger: Logger) {
+    this.#write = write;
+    this.#limit = limit;
+    this.#logger = logger;
+  }
+
+  reconcile(routes: readonly RouteResource[], verdicts: ReadonlyMap<string, RouteVerdict>, now: Date): void {
+    for (const route of routes) {
+      const key = objectKey(route);
+      const verdict = verdicts.get(key);
+      const generation = route.metadata.generation;
+      const patch = verdict && routeStatusPatch(route.status, verdict, generation, now);
+      if (!verdict || !patch) {
+        this.#sent.delete(key);
+        continue;
+      }
+      const fingerprint = JSON.stringify([verdict, generation]);
+      const sent = this.#sent.get(key);
+      if (sent && sent.resourceVersion === route.metadata.resourceVersion && sent.fingerprint === fingerprint) continue;
+      this.#sent.set(key, { resourceVersion: route.metadata.resourceVersion, fingerprint });
+      if (!verdict.accepted.status) this.#logger.warn('route not accepted', { route: key, reason: verdict.accepted.reason, message: verdict.accepted.message });
+      this.#queue.set(key, async () => {
+        this.count += 1;
+        await this.#write(route.metadata.namespace ?? '', route.metadata.name, patch);
+      });
+    }
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (this.#running < this.#limit && this.#queue.size > 0) {
+      const [key, job] = this.#queue.entries().next().value as [string, () => Promise<void>];
+      this.#queue.delete(key);
+      this.#running += 1;
+      job()
+        .catch((error: unknown) => {
+          this.#sent.delete(key);
+          this.#logger.error('route status not written', { code: error instanceof LandlordError ? error.code : 'LL_ROUTER_ROUTE_STATUS_FAILED', route: key, error });
+        })
+        .finally(() => {
+          this.#running -= 1;
+          this.#pump();
+        });
+    }
+  }
+}
+
+export async function createKubernetesProvider(options: KubernetesProviderOptions): Promise<KubernetesProvider> {
+  const logger = options.logger ?? silentLogger;
+  const now = options.now ?? (() => new Date());
+  const version = await detectEndpointSliceVersion(options.kubeConfig);
+  logger.info('watching the cluster', { endpointSlices: `discovery.k8s.io/${version}` });
+  const writes = new StatusWrites(routeStatusWriter(options.kubeConfig), options.statusConcurrency ?? 8, logger);
+  let snapshots = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+
+  const rebuild = (): void => {
+    if (closed || !caches.reflectors.every((r) => r.synced)) return;
+    const { snapshot, verdicts } = snapshotFromCluster(caches.objects(), options.advertisedPorts ?? defaultAdvertisedPorts);
+    snapshots += 1;
+    const applied = options.onSnapshot(snapshot);
+    markReady();
+    if (applied) writes.reconcile(caches.routes.items(), verdicts, now());
+  };
+  const schedule = (): void => {
+    if (timer !== undefined || closed) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      rebuild();
+    }, options.debounceMs ?? 100);
+  };
+  const onError = (error: LandlordError): void => logger.error('cluster watch interrupted; retrying', { code: error.code, error });
+  const caches = startCaches(options.kubeConfig, watchedResources(options.kubeConfig, version), schedule, onError, options.backoff);
+
+  return {
+    ready,
+    reload: () => {
+      rebuild();
+      return Promise.resolve();
+    },
+    close() {
+      closed = true;
+      clearTimeout(timer);
+      for (const reflector of caches.reflectors) reflector.stop();
+    },
+    stats: () => ({ snapshots, statusWrites: writes.count, lists: caches.reflectors.reduce((sum, r) => sum + r.lists, 0) }),
+  };
+}
