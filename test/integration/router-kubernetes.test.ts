@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
 import { ApisApi, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import type { Route } from '../../src/api/route.ts';
-import { buildRouter, createKubernetesProvider, type KubernetesProvider, type Router } from '../../src/router/index.ts';
+import { buildRouter, createKubernetesProvider, type KubernetesProvider, type Router, type RoutingSnapshot } from '../../src/router/index.ts';
 import { createTestPki, type TestPki } from '../../src/router/testing/certs.ts';
 import { closeServer, listen, startTlsEcho, type EchoBackend } from '../../src/router/testing/peers.ts';
 import { eventually, testCluster } from '../support/cluster.ts';
@@ -94,7 +94,7 @@ describe('router Kubernetes provider', () => {
     sliceVersion = discovery?.versions.some((v) => v.version === 'v1') ? 'v1' : 'v1beta1';
 
     pki = createTestPki();
-    echo = await startTlsEcho('db', pki.leaf('db', [dbHost, `db.${globexZone}`]));
+    echo = await startTlsEcho('db', pki.leaf('db', [dbHost, `db.${globexZone}`, `*.${acmeZone}`]));
     router = buildRouter();
     port = await listen(router.tlsServer);
 
@@ -174,6 +174,41 @@ describe('router Kubernetes provider', () => {
   it('reports a Route whose Service does not exist', async () => {
     await custom.createNamespacedCustomObject({ group, version, namespace: acme, plural: 'routes', body: { apiVersion: `${group}/${version}`, kind: 'Route', metadata: { name: 'nosvc' }, spec: { hostname: `nosvc.${acmeZone}`, protocol: 'tls', backend: { service: 'missing', port: 443 } } } });
     await conditionBecomes(acme, 'nosvc', 'Ready', 'False ServiceNotFound');
+  });
+
+  it('turns a burst of 100 new Routes into a few snapshots and one status write each', async () => {
+    const before = provider.stats();
+    const names = Array.from({ length: 100 }, (_, i) => `burst-${i}`);
+    await Promise.all(names.map((name) => createRoute(acme, name, `${name}.${acmeZone}`)));
+    await eventually('every burst Route to be Ready', async () => {
+      const list = (await custom.listNamespacedCustomObject({ group, version, namespace: acme, plural: 'routes' })) as { items: Route[] };
+      const ready = list.items.filter((r) => r.metadata.name.startsWith('burst-') && r.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+      return ready.length === names.length ? true : undefined;
+    });
+    await sleep(500);
+    const after = provider.stats();
+    assert.ok(after.snapshots - before.snapshots <= 10, `${after.snapshots - before.snapshots} snapshots for one burst`);
+    assert.equal(after.statusWrites - before.statusWrites, names.length);
+    assert.equal(await exchange(port, `burst-42.${acmeZone}`, pki.ca, 'x').catch((e: Error) => e.message), 'db:x');
+  });
+
+  it('starts a second router from a full cluster with one snapshot and no status writes', async () => {
+    let applied = 0;
+    const second = buildRouter();
+    const onSnapshot = (snapshot: RoutingSnapshot): boolean => {
+      applied += 1;
+      return second.applySnapshot(snapshot).ok;
+    };
+    const restarted = await createKubernetesProvider({ kubeConfig, onSnapshot, debounceMs: 50 });
+    try {
+      await restarted.ready;
+      await sleep(1_000);
+      assert.equal(applied, 1);
+      assert.deepEqual({ snapshots: restarted.stats().snapshots, statusWrites: restarted.stats().statusWrites }, { snapshots: 1, statusWrites: 0 });
+      assert.equal(second.table?.lookup('tls', `burst-99.${acmeZone}`, []).kind, 'route');
+    } finally {
+      restarted.close();
+    }
   });
 
   it('stops routing a hostname when its Route is deleted', async () => {

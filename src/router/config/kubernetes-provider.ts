@@ -4,10 +4,12 @@
  * (decide), hands the snapshot to its consumer and writes each Route's status when — and only
  * when — it differs from the verdict (act).
  *
- * Bursts are debounced: a change schedules one rebuild `debounceMs` later, and nothing is built
- * before every cache has been listed once, so 1,000 Routes at start produce one snapshot. Status
- * is written only after the consumer applied the snapshot, so `Ready` never claims a route the
- * data plane does not serve.
+ * Bursts are debounced: a rebuild waits until events have been quiet for `debounceMs` (but no
+ * longer than `maxDelayMs` after the first one), and nothing is built before every cache has been
+ * listed once, so 1,000 Routes at start produce one snapshot. The consumer only gets a snapshot
+ * that differs from the last one it accepted (the echoes of our own status writes change nothing).
+ * Status is written only once the consumer accepted the snapshot, so `Ready` never claims a route
+ * the data plane does not serve.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { LandlordError } from '../../shared/errors.ts';
@@ -24,7 +26,10 @@ export interface KubernetesProviderOptions {
   /** Applies a snapshot; returns false when it was rejected (statuses are then left alone). */
   readonly onSnapshot: (snapshot: RoutingSnapshot) => boolean;
   readonly logger?: Logger;
+  /** Quiet period before a rebuild (default 100 ms). */
   readonly debounceMs?: number;
+  /** Upper bound on how long a rebuild waits for quiet (default 1 s). */
+  readonly maxDelayMs?: number;
   readonly advertisedPorts?: AdvertisedPorts;
   readonly backoff?: BackoffPolicy;
   /** Status writes in flight at once. */
@@ -33,6 +38,7 @@ export interface KubernetesProviderOptions {
 }
 
 export interface KubernetesProviderStats {
+  /** Snapshots handed to the consumer. */
   readonly snapshots: number;
   readonly statusWrites: number;
   /** Lists per resource (1 each, plus relists after an expired watch). */
@@ -129,8 +135,12 @@ export async function createKubernetesProvider(options: KubernetesProviderOption
   const version = await detectEndpointSliceVersion(options.kubeConfig);
   logger.info('watching the cluster', { endpointSlices: `discovery.k8s.io/${version}` });
   const writes = new StatusWrites(routeStatusWriter(options.kubeConfig), options.statusConcurrency ?? 8, logger);
+  const debounceMs = options.debounceMs ?? 100;
+  const maxDelayMs = options.maxDelayMs ?? 1_000;
   let snapshots = 0;
+  let accepted: string | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let firstEventAt: number | undefined;
   let closed = false;
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => (markReady = resolve));
@@ -138,17 +148,24 @@ export async function createKubernetesProvider(options: KubernetesProviderOption
   const rebuild = (): void => {
     if (closed || !caches.reflectors.every((r) => r.synced)) return;
     const { snapshot, verdicts } = snapshotFromCluster(caches.objects(), options.advertisedPorts ?? defaultAdvertisedPorts);
-    snapshots += 1;
-    const applied = options.onSnapshot(snapshot);
+    const serialized = JSON.stringify(snapshot);
+    if (serialized !== accepted) {
+      snapshots += 1;
+      if (options.onSnapshot(snapshot)) accepted = serialized;
+    }
     markReady();
-    if (applied) writes.reconcile(caches.routes.items(), verdicts, now());
+    if (serialized === accepted) writes.reconcile(caches.routes.items(), verdicts, now());
   };
   const schedule = (): void => {
-    if (timer !== undefined || closed) return;
+    if (closed) return;
+    const at = performance.now();
+    firstEventAt ??= at;
+    clearTimeout(timer);
     timer = setTimeout(() => {
       timer = undefined;
+      firstEventAt = undefined;
       rebuild();
-    }, options.debounceMs ?? 100);
+    }, Math.max(0, Math.min(debounceMs, firstEventAt + maxDelayMs - at)));
   };
   const onError = (error: LandlordError): void => logger.error('cluster watch interrupted; retrying', { code: error.code, error });
   const caches = startCaches(options.kubeConfig, watchedResources(options.kubeConfig, version), schedule, onError, options.backoff);
