@@ -4,7 +4,9 @@
  * the test become routes a real TLS client reaches by SNI, and statuses on the Routes.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
@@ -12,7 +14,7 @@ import { ApisApi, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, 
 import type { Route } from '../../src/api/route.ts';
 import { buildRouter, createKubernetesProvider, type KubernetesProvider, type Router, type RoutingSnapshot } from '../../src/router/index.ts';
 import { createTestPki, type TestPki } from '../../src/router/testing/certs.ts';
-import { closeServer, listen, startTlsEcho, type EchoBackend } from '../../src/router/testing/peers.ts';
+import { closeServer, freePort, listen, startTlsEcho, type EchoBackend } from '../../src/router/testing/peers.ts';
 import { eventually, testCluster } from '../support/cluster.ts';
 import { installFixtureRouteAndTenantCrds } from '../support/landlord-crds-fixture.ts';
 
@@ -24,6 +26,7 @@ const globex = `globex-${suffix}`;
 const acmeZone = `${acme}.test`;
 const globexZone = `${globex}.test`;
 const dbHost = `db.${acmeZone}`;
+const cliMain = path.join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 
 // At module level: testCluster registers the cluster's stop with `after`, which inside a `before`
 // hook would stop the cluster as soon as that hook ends.
@@ -174,6 +177,19 @@ describe('router Kubernetes provider', () => {
   it('reports a Route whose Service does not exist', async () => {
     await custom.createNamespacedCustomObject({ group, version, namespace: acme, plural: 'routes', body: { apiVersion: `${group}/${version}`, kind: 'Route', metadata: { name: 'nosvc' }, spec: { hostname: `nosvc.${acmeZone}`, protocol: 'tls', backend: { service: 'missing', port: 443 } } } });
     await conditionBecomes(acme, 'nosvc', 'Ready', 'False ServiceNotFound');
+  });
+
+  it('serves the cluster’s Routes from `landlord router --kubeconfig`', async () => {
+    const [tlsPort, metricsPort] = [await freePort(), await freePort()];
+    const child = spawn(process.execPath, [cliMain, 'router', '--kubeconfig', cluster.kubeconfigPath, '--listen-tls', `127.0.0.1:${tlsPort}`, '--metrics', `127.0.0.1:${metricsPort}`, '--no-access-log'], { stdio: 'ignore' });
+    const exited = once(child, 'exit');
+    try {
+      await eventually('the CLI router to be healthy', async () => ((await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).status === 200 ? true : undefined));
+      assert.equal(await exchange(tlsPort, dbHost, pki.ca, 'cli'), 'db:cli');
+    } finally {
+      child.kill('SIGTERM');
+      assert.deepEqual(await exited, [0, null]);
+    }
   });
 
   it('turns a burst of 100 new Routes into a few snapshots and one status write each', async () => {
