@@ -3,7 +3,7 @@
  * as client-go's Reflector does. It lists, then watches from the list's resourceVersion; when the
  * server says the version is too old (410 Gone, or any ERROR event) it relists and replaces the
  * whole cache, so deletions missed while disconnected are not kept. Failures reconnect after an
- * exponential backoff. `onChange` is called after every cache change and never with the payload:
+ * exponential backoff, resuming the watch from the last resourceVersion seen. `onChange` is called after every cache change and never with the payload:
  * consumers re-read the cache (level-triggered).
  */
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -128,7 +128,11 @@ export function startReflector<T extends KubeObject>(options: ReflectorOptions<T
     let needList = true;
     while (!stopping.signal.aborted) {
       try {
-        if (needList) await relist();
+        if (needList) {
+          await relist();
+          // From here a failed watch resumes from the last resourceVersion; only an expired one relists.
+          needList = false;
+        }
         needList = (await watchOnce()) === 'expired';
         failures = 0;
       } catch (error) {
