@@ -15,4 +15,3 @@ export { tcpDialer, type Dialer } from './proxy/dial.ts';
 export type { AccessLogEntry, ProxyTimeouts } from './proxy/connection.ts';
 export { serveRouter, parseListenAddress, type ListenAddress, type RoutingSource, type RunningRouter, type ServeOptions } from './serve.ts';
 export { createKubernetesProvider, type KubernetesProvider, type KubernetesProviderOptions, type KubernetesProviderStats } from './config/kubernetes-provider.ts';
-export { snapshotFromCluster, type ClusterObjects, type ClusterSnapshot, type RouteVerdict } from './config/cluster-snapshot.ts';

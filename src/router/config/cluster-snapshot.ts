@@ -100,7 +100,7 @@ export interface AdvertisedPorts {
 export const defaultAdvertisedPorts: AdvertisedPorts = { tls: 443, postgres: 5432 };
 
 /** The label the EndpointSlice controller (and anyone writing slices for a Service) sets. */
-export const serviceNameLabel = 'kubernetes.io/service-name';
+const serviceNameLabel = 'kubernetes.io/service-name';
 
 interface ValidRouteSpec {
   readonly hostname: string;
@@ -134,7 +134,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
 const isPortNumber = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535;
 
 /** The Route spec if it is usable, else a message naming the bad field. */
-export function validRouteSpec(spec: unknown): ValidRouteSpec | string {
+function validRouteSpec(spec: unknown): ValidRouteSpec | string {
   if (!isRecord(spec)) return 'spec is missing';
   const { hostname, protocol, backend, proxyProtocol } = spec;
   if (typeof hostname !== 'string') return 'spec.hostname must be a string';
@@ -149,7 +149,7 @@ export function validRouteSpec(spec: unknown): ValidRouteSpec | string {
 }
 
 /** A Tenant's zones (`*.acme.example` and `acme.example` both mean acme.example), or a message. */
-export function tenantZones(spec: unknown): string[] | string {
+function tenantZones(spec: unknown): string[] | string {
   const domains = isRecord(spec) ? spec.domains : undefined;
   if (!Array.isArray(domains)) return 'spec.domains is missing';
   const zones: string[] = [];
@@ -192,7 +192,7 @@ function resolveTenants(tenants: readonly TenantObject[]): Map<string, TenantRes
  * port whose name equals the Service port's name (how kube-proxy maps port → targetPort), and
  * every address of an endpoint not marked unready. Deduplicated and sorted.
  */
-export function readyEndpoints(slices: readonly EndpointSliceObject[], servicePortName: string): Endpoint[] {
+function readyEndpoints(slices: readonly EndpointSliceObject[], servicePortName: string): Endpoint[] {
   const seen = new Map<string, Endpoint>();
   for (const slice of slices) {
     if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') continue;

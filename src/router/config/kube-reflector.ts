@@ -52,7 +52,7 @@ export interface Reflector<T extends KubeObject> {
   stop(): void;
 }
 
-export const defaultBackoff: BackoffPolicy = { initialMs: 250, maxMs: 30_000 };
+const defaultBackoff: BackoffPolicy = { initialMs: 250, maxMs: 30_000 };
 
 export const objectKey = (object: KubeObject): string => `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
 

@@ -12,14 +12,14 @@
  * the data plane does not serve.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { LandlordError } from '../../shared/errors.ts';
+import type { LandlordError } from '../../shared/errors.ts';
 import { silentLogger, type Logger } from '../../shared/log.ts';
-import { defaultAdvertisedPorts, snapshotFromCluster, type AdvertisedPorts, type ClusterObjects, type RouteVerdict } from './cluster-snapshot.ts';
+import { defaultAdvertisedPorts, snapshotFromCluster, type AdvertisedPorts, type ClusterObjects } from './cluster-snapshot.ts';
 import type { RoutingSnapshot } from './ir.ts';
 import type { RoutingProvider } from './file-provider.ts';
-import { objectKey, startReflector, type BackoffPolicy, type KubeObject, type Reflector } from './kube-reflector.ts';
-import { detectEndpointSliceVersion, routeStatusWriter, watchedResources, type RouteResource, type RouteStatusWriter, type WatchedResources } from './kube-resources.ts';
-import { routeStatusPatch } from './route-status.ts';
+import { startReflector, type BackoffPolicy, type KubeObject, type Reflector } from './kube-reflector.ts';
+import { detectEndpointSliceVersion, routeStatusWriter, watchedResources, type RouteResource, type WatchedResources } from './kube-resources.ts';
+import { StatusWrites } from './route-status-writes.ts';
 
 export interface KubernetesProviderOptions {
   readonly kubeConfig: KubeConfig;
@@ -71,70 +71,11 @@ function startCaches(kubeConfig: KubeConfig, resources: WatchedResources, onChan
   };
 }
 
-/** Writes statuses with bounded concurrency; a newer patch for a Route replaces a queued one. */
-class StatusWrites {
-  readonly #write: RouteStatusWriter;
-  readonly #limit: number;
-  readonly #logger: Logger;
-  readonly #queue = new Map<string, () => Promise<void>>();
-  /** What was last sent per Route, against which resourceVersion: skips re-sending before the watch echoes it. */
-  readonly #sent = new Map<string, { resourceVersion: string | undefined; fingerprint: string }>();
-  #running = 0;
-  count = 0;
-
-  constructor(write: RouteStatusWriter, limit: number, logger: Logger) {
-    this.#write = write;
-    this.#limit = limit;
-    this.#logger = logger;
-  }
-
-  reconcile(routes: readonly RouteResource[], verdicts: ReadonlyMap<string, RouteVerdict>, now: Date): void {
-    for (const route of routes) {
-      const key = objectKey(route);
-      const verdict = verdicts.get(key);
-      const generation = route.metadata.generation;
-      const patch = verdict && routeStatusPatch(route.status, verdict, generation, now);
-      if (!verdict || !patch) {
-        this.#sent.delete(key);
-        continue;
-      }
-      const fingerprint = JSON.stringify([verdict, generation]);
-      const sent = this.#sent.get(key);
-      if (sent && sent.resourceVersion === route.metadata.resourceVersion && sent.fingerprint === fingerprint) continue;
-      this.#sent.set(key, { resourceVersion: route.metadata.resourceVersion, fingerprint });
-      if (!verdict.accepted.status) this.#logger.warn('route not accepted', { route: key, reason: verdict.accepted.reason, message: verdict.accepted.message });
-      this.#queue.set(key, async () => {
-        this.count += 1;
-        await this.#write(route.metadata.namespace ?? '', route.metadata.name, patch);
-      });
-    }
-    this.#pump();
-  }
-
-  #pump(): void {
-    while (this.#running < this.#limit && this.#queue.size > 0) {
-      const [key, job] = this.#queue.entries().next().value as [string, () => Promise<void>];
-      this.#queue.delete(key);
-      this.#running += 1;
-      job()
-        .catch((error: unknown) => {
-          this.#sent.delete(key);
-          this.#logger.error('route status not written', { code: error instanceof LandlordError ? error.code : 'LL_ROUTER_ROUTE_STATUS_FAILED', route: key, error });
-        })
-        .finally(() => {
-          this.#running -= 1;
-          this.#pump();
-        });
-    }
-  }
-}
-
 export async function createKubernetesProvider(options: KubernetesProviderOptions): Promise<KubernetesProvider> {
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? (() => new Date());
   const version = await detectEndpointSliceVersion(options.kubeConfig);
   logger.info('watching the cluster', { endpointSlices: `discovery.k8s.io/${version}` });
-  const writes = new StatusWrites(routeStatusWriter(options.kubeConfig), options.statusConcurrency ?? 8, logger);
   const debounceMs = options.debounceMs ?? 100;
   const maxDelayMs = options.maxDelayMs ?? 1_000;
   let snapshots = 0;
@@ -167,6 +108,7 @@ export async function createKubernetesProvider(options: KubernetesProviderOption
       rebuild();
     }, Math.max(0, Math.min(debounceMs, firstEventAt + maxDelayMs - at)));
   };
+  const writes = new StatusWrites({ write: routeStatusWriter(options.kubeConfig), limit: options.statusConcurrency ?? 8, logger, retry: () => rebuild(), retryDelayMs: 5_000 });
   const onError = (error: LandlordError): void => logger.error('cluster watch interrupted; retrying', { code: error.code, error });
   const caches = startCaches(options.kubeConfig, watchedResources(options.kubeConfig, version), schedule, onError, options.backoff);
 
@@ -179,6 +121,7 @@ export async function createKubernetesProvider(options: KubernetesProviderOption
     close() {
       closed = true;
       clearTimeout(timer);
+      writes.stop();
       for (const reflector of caches.reflectors) reflector.stop();
     },
     stats: () => ({ snapshots, statusWrites: writes.count, lists: caches.reflectors.reduce((sum, r) => sum + r.lists, 0) }),

@@ -8,7 +8,7 @@ import type { RouteStatus } from '../../api/route.ts';
 import type { Condition } from '../../api/meta.ts';
 import type { ConditionVerdict, RouteVerdict } from './cluster-snapshot.ts';
 
-export const routerConditionTypes = ['Accepted', 'Ready'] as const;
+const routerConditionTypes = ['Accepted', 'Ready'] as const;
 
 /** A JSON merge patch for the status subresource (`null` removes `address`). */
 export interface RouteStatusPatch {
