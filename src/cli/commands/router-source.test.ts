@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 
 const main = path.join(import.meta.dirname, '..', 'main.ts');
 
@@ -27,4 +29,22 @@ describe('landlord router: the route source', () => {
       assert.match(stderr, expected);
     });
   }
+
+  it('says which API server it cannot reach', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'landlord-router-source-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const kubeconfig = path.join(dir, 'unreachable.kubeconfig');
+    // Port 1 on loopback: nothing listens there.
+    writeFileSync(kubeconfig, JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
+      users: [{ name: 'u', user: {} }],
+      contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'c',
+    }));
+    const { code, stderr } = await landlordRouter(['--kubeconfig', kubeconfig]);
+    assert.equal(code, 1);
+    assert.match(stderr, /error LL_ROUTER_KUBE_UNREACHABLE: cannot query API discovery at https:\/\/127\.0\.0\.1:1/);
+  });
 });

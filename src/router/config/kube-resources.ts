@@ -3,7 +3,7 @@
  * EndpointSlice version the cluster serves (discovery.k8s.io/v1 from Kubernetes 1.21, v1beta1
  * before), and the one write it makes (a Route's status subresource).
  */
-import { ApisApi, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { ApisApi, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type V1APIGroupList } from '@kubernetes/client-node';
 import { apiGroup, apiVersionName } from '../../api/meta.ts';
 import { routePlural, type Route } from '../../api/route.ts';
 import { tenantPlural, type Tenant } from '../../api/tenant.ts';
@@ -18,7 +18,13 @@ const discoveryGroup = 'discovery.k8s.io';
 
 /** Asks API discovery which EndpointSlice version to use: v1 where served, else v1beta1. */
 export async function detectEndpointSliceVersion(kubeConfig: KubeConfig): Promise<EndpointSliceVersion> {
-  const groups = await kubeConfig.makeApiClient(ApisApi).getAPIVersions();
+  let groups: V1APIGroupList;
+  try {
+    groups = await kubeConfig.makeApiClient(ApisApi).getAPIVersions();
+  } catch (cause) {
+    const server = kubeConfig.getCurrentCluster()?.server ?? 'the API server';
+    throw new LandlordError('LL_ROUTER_KUBE_UNREACHABLE', `cannot query API discovery at ${server}: ${cause instanceof Error ? cause.message : JSON.stringify(cause)}`, { cause, hint: 'check the kubeconfig (or the pod’s service account) and that the API server is reachable' });
+  }
   const versions = groups.groups.find((group) => group.name === discoveryGroup)?.versions.map((v) => v.version) ?? [];
   if (versions.includes('v1')) return 'v1';
   if (versions.includes('v1beta1')) return 'v1beta1';

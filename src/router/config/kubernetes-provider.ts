@@ -41,7 +41,7 @@ export interface KubernetesProviderStats {
   /** Snapshots handed to the consumer. */
   readonly snapshots: number;
   readonly statusWrites: number;
-  /** Lists per resource (1 each, plus relists after an expired watch). */
+  /** Lists over all resources: one each, plus a relist after every expired watch. */
   readonly lists: number;
 }
 
