@@ -9,7 +9,7 @@ import { serveRouter } from '../../src/router/index.ts';
 const [routesFile, port] = process.argv.slice(2);
 if (!routesFile || !port) throw new Error('usage: landlord-router.ts ROUTES_FILE TLS_PORT');
 const running = await serveRouter({
-  routesFile,
+  source: { kind: 'file', file: routesFile },
   listenTls: { host: '127.0.0.1', port: Number(port) },
   logger: createLogger({ component: 'router', level: 'warn' }),
   maxConnectionsInHandshake: 100_000,

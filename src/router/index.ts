@@ -13,4 +13,5 @@ export { parseRoutesFile, parseEndpoint, type RoutesFileResult } from './config/
 export { createFileProvider, loadRoutesFile, type FileProviderOptions, type RoutingProvider } from './config/file-provider.ts';
 export { tcpDialer, type Dialer } from './proxy/dial.ts';
 export type { AccessLogEntry, ProxyTimeouts } from './proxy/connection.ts';
-export { serveRouter, parseListenAddress, type ListenAddress, type RunningRouter, type ServeOptions } from './serve.ts';
+export { serveRouter, parseListenAddress, type ListenAddress, type RoutingSource, type RunningRouter, type ServeOptions } from './serve.ts';
+export { createKubernetesProvider, type KubernetesProvider, type KubernetesProviderOptions, type KubernetesProviderStats } from './config/kubernetes-provider.ts';

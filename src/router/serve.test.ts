@@ -55,19 +55,19 @@ describe('serveRouter', () => {
 
   it('refuses to start on an invalid routes file, naming the field', async () => {
     writeFileSync(path.join(dir, 'bad.yaml'), 'routes:\n  - hostname: a.test\n    backends: ["x"]\n');
-    await assert.rejects(serveRouter({ routesFile: path.join(dir, 'bad.yaml'), logger: silentLogger }), (e) => isLandlordError(e, 'LL_ROUTER_ROUTES_INVALID') && e.message.includes('routes[0].backends[0]: "x" is not host:port'));
+    await assert.rejects(serveRouter({ source: { kind: 'file', file: path.join(dir, 'bad.yaml') }, logger: silentLogger }), (e) => isLandlordError(e, 'LL_ROUTER_ROUTES_INVALID') && e.message.includes('routes[0].backends[0]: "x" is not host:port'));
   });
 
   it('shares one port between two routers with SO_REUSEPORT', async () => {
-    const first = await serveRouter({ routesFile: path.join(dir, 'routes.yaml'), logger: silentLogger, reusePort: true, listenTls: { host: '127.0.0.1', port: 0 } });
+    const first = await serveRouter({ source: { kind: 'file', file: path.join(dir, 'routes.yaml') }, logger: silentLogger, reusePort: true, listenTls: { host: '127.0.0.1', port: 0 } });
     const port = first.addresses.tls!.port;
-    const second = await serveRouter({ routesFile: path.join(dir, 'routes.yaml'), logger: silentLogger, reusePort: true, listenTls: { host: '127.0.0.1', port } });
+    const second = await serveRouter({ source: { kind: 'file', file: path.join(dir, 'routes.yaml') }, logger: silentLogger, reusePort: true, listenTls: { host: '127.0.0.1', port } });
     assert.equal(second.addresses.tls?.port, port);
     await Promise.all([first.shutdown(100), second.shutdown(100)]);
   });
 
   it('sends a client without SNI to the default backend, and applies backpressure to a flooding backend when the client stops reading', async () => {
-    const running = await serveRouter({ routesFile: path.join(dir, 'routes.yaml'), logger: silentLogger, listenTls: { host: '127.0.0.1', port: 0 } });
+    const running = await serveRouter({ source: { kind: 'file', file: path.join(dir, 'routes.yaml') }, logger: silentLogger, listenTls: { host: '127.0.0.1', port: 0 } });
     const socket = net.connect({ host: '127.0.0.1', port: running.addresses.tls!.port });
     socket.on('error', () => {});
     socket.write(clientHello(undefined));

@@ -1,18 +1,21 @@
 /**
- * serveRouter(options): the router as a process component — builds the router, loads the routes
- * file (refusing to start on an invalid one), watches it, and listens on the requested addresses.
+ * serveRouter(options): the router as a process component — builds the router, starts its provider
+ * (the routes file, refusing to start on an invalid one; or the Kubernetes API, waiting for the first
+ * snapshot), and listens on the requested addresses.
  * Signals stay with the caller (the CLI): it calls `reload()` on SIGHUP and `shutdown()` on SIGTERM.
  *
  * All cores: run one `serveRouter` per process with `reusePort` (Linux SO_REUSEPORT, which Node 26
  * supports in `server.listen`); the kernel spreads new connections across the processes. Each
  * process keeps its own metrics and tenant counters, so per-tenant limits apply per process.
  */
+import type { KubeConfig } from '@kubernetes/client-node';
 import type net from 'node:net';
 import type { Writable } from 'node:stream';
 import { LandlordError } from '../shared/errors.ts';
 import type { Logger } from '../shared/log.ts';
 import { createFileProvider, loadRoutesFile, type RoutingProvider } from './config/file-provider.ts';
 import { formatIssues } from './config/ir.ts';
+import { createKubernetesProvider } from './config/kubernetes-provider.ts';
 import type { ProxyTimeouts } from './proxy/connection.ts';
 import { buildRouter, type Router } from './router.ts';
 
@@ -21,8 +24,11 @@ export interface ListenAddress {
   readonly port: number;
 }
 
+/** Where routes come from: a routes file, or Route objects in a cluster. */
+export type RoutingSource = { readonly kind: 'file'; readonly file: string } | { readonly kind: 'kubernetes'; readonly kubeConfig: KubeConfig };
+
 export interface ServeOptions {
-  readonly routesFile: string;
+  readonly source: RoutingSource;
   readonly listenTls?: ListenAddress;
   readonly listenHttp?: ListenAddress;
   readonly listenPostgres?: ListenAddress;
@@ -41,7 +47,7 @@ export interface RunningRouter {
   /** Bound addresses by listener name (`tls`, `http`, `postgres`, `metrics`). */
   readonly addresses: Readonly<Record<string, ListenAddress>>;
   reload(): Promise<void>;
-  /** Drains for up to `graceMs` and stops watching the routes file. */
+  /** Drains for up to `graceMs` and stops the provider. */
   shutdown(graceMs: number): Promise<void>;
 }
 
@@ -68,6 +74,23 @@ async function listenOn(server: net.Server, address: ListenAddress, reusePort: b
   return { host: bound.address, port: bound.port };
 }
 
+async function startProvider(router: Router, source: RoutingSource, logger: Logger): Promise<RoutingProvider> {
+  if (source.kind === 'kubernetes') {
+    const provider = await createKubernetesProvider({ kubeConfig: source.kubeConfig, logger, onSnapshot: (snapshot) => router.applySnapshot(snapshot).ok });
+    await provider.ready;
+    return provider;
+  }
+  const first = router.applySnapshot(await loadRoutesFile(source.file));
+  if (!first.ok) {
+    throw new LandlordError('LL_ROUTER_ROUTES_INVALID', `routes file ${source.file} is invalid: ${formatIssues(first.issues)}`);
+  }
+  return createFileProvider({
+    file: source.file,
+    onSnapshot: (snapshot) => void router.applySnapshot(snapshot),
+    onError: (error) => logger.error('routes file not applied; keeping the previous table', { code: error.code, error }),
+  });
+}
+
 export async function serveRouter(options: ServeOptions): Promise<RunningRouter> {
   const { logger } = options;
   const router = buildRouter({
@@ -77,15 +100,7 @@ export async function serveRouter(options: ServeOptions): Promise<RunningRouter>
     ...(options.timeouts ? { timeouts: options.timeouts } : {}),
     ...(options.maxConnectionsInHandshake ? { maxConnectionsInHandshake: options.maxConnectionsInHandshake } : {}),
   });
-  const first = router.applySnapshot(await loadRoutesFile(options.routesFile));
-  if (!first.ok) {
-    throw new LandlordError('LL_ROUTER_ROUTES_INVALID', `routes file ${options.routesFile} is invalid: ${formatIssues(first.issues)}`);
-  }
-  const provider: RoutingProvider = createFileProvider({
-    file: options.routesFile,
-    onSnapshot: (snapshot) => void router.applySnapshot(snapshot),
-    onError: (error) => logger.error('routes file not applied; keeping the previous table', { code: error.code, error }),
-  });
+  const provider = await startProvider(router, options.source, logger);
   const reusePort = options.reusePort ?? false;
   const addresses: Record<string, ListenAddress> = {};
   const wanted: [string, net.Server, ListenAddress | undefined][] = [

@@ -1,16 +1,21 @@
 /**
  * `landlord router`: the edge router. Parses flags, wires signals, and hands everything else to
- * src/router (serveRouter). With --workers N (N > 1) it forks N processes that share the ports
- * through SO_REUSEPORT; the primary only forwards SIGHUP/SIGTERM and restarts nothing.
+ * src/router (serveRouter). Routes come from exactly one source: --routes FILE, or the Kubernetes
+ * API (--kubeconfig FILE, or --in-cluster in a pod). With --workers N (N > 1) it forks N processes
+ * that share the ports through SO_REUSEPORT; the primary only forwards SIGHUP/SIGTERM and restarts
+ * nothing.
  */
 import cluster from 'node:cluster';
+import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { LandlordError } from '../../shared/errors.ts';
 import { createLogger } from '../../shared/log.ts';
-import { parseListenAddress, serveRouter, type ServeOptions } from '../../router/index.ts';
+import { parseListenAddress, serveRouter, type RoutingSource, type ServeOptions } from '../../router/index.ts';
 
 interface RouterFlags {
-  routes: string;
+  routes?: string;
+  kubeconfig?: string;
+  inCluster?: boolean;
   listenTls?: string;
   listenHttp?: string;
   listenPostgres?: string;
@@ -31,11 +36,24 @@ function positive(name: string, text: string): number {
   return value;
 }
 
+/** Exactly one of --routes, --kubeconfig, --in-cluster. */
+function routingSource(flags: RouterFlags): RoutingSource {
+  const given = [flags.routes !== undefined, flags.kubeconfig !== undefined, flags.inCluster === true].filter(Boolean).length;
+  if (given !== 1) {
+    throw new LandlordError('LL_ROUTER_BAD_FLAG', given === 0 ? 'no route source given' : 'more than one route source given', { hint: 'give exactly one of --routes FILE, --kubeconfig FILE, --in-cluster' });
+  }
+  if (flags.routes !== undefined) return { kind: 'file', file: flags.routes };
+  const kubeConfig = new KubeConfig();
+  if (flags.kubeconfig !== undefined) kubeConfig.loadFromFile(flags.kubeconfig);
+  else kubeConfig.loadFromCluster();
+  return { kind: 'kubernetes', kubeConfig };
+}
+
 function serveOptions(flags: RouterFlags, reusePort: boolean): ServeOptions {
   const logger = createLogger({ component: 'router' });
   const optional = (text: string | undefined) => (text === undefined ? undefined : parseListenAddress(text));
   const options: ServeOptions = {
-    routesFile: flags.routes,
+    source: routingSource(flags),
     logger,
     reusePort,
     trustedProxies: flags.trustedProxy,
@@ -82,7 +100,9 @@ export function registerRouterCommand(program: Command): void {
   program
     .command('router')
     .description('Run the edge router: route TLS by SNI, PostgreSQL by SSLRequest + SNI, HTTP by Host (see docs/router.md).')
-    .requiredOption('--routes <file>', 'routes file (YAML); reloaded on change and on SIGHUP')
+    .option('--routes <file>', 'routes file (YAML); reloaded on change and on SIGHUP')
+    .option('--kubeconfig <file>', 'watch Routes in the cluster this kubeconfig names (and write their status)')
+    .option('--in-cluster', 'watch Routes in the cluster the router runs in, with its service account')
     .option('--listen-tls <addr>', 'TLS listener, e.g. 0.0.0.0:443')
     .option('--listen-http <addr>', 'plain HTTP listener (redirects, ACME), e.g. 0.0.0.0:80')
     .option('--listen-postgres <addr>', 'PostgreSQL listener, e.g. 0.0.0.0:5432')
