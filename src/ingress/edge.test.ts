@@ -115,7 +115,7 @@ tenants:
     domains: ["*.globex.example"]
 `,
     );
-    edge = await serveRouter({ routesFile, listenTls: { host: '127.0.0.1', port: 0 }, logger: silentLogger });
+    edge = await serveRouter({ source: { kind: 'file', file: routesFile }, listenTls: { host: '127.0.0.1', port: 0 }, logger: silentLogger });
     edgePort = edge.addresses.tls?.port ?? 0;
     // The global WebSocket client resolves names itself: point *.example at loopback and trust the test root.
     (dns as { lookup: unknown }).lookup = (hostname: string, options: unknown, callback: unknown) =>
