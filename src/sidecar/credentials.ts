@@ -1,0 +1,105 @@
+/**
+ * A sidecar's certificate directory, read into one immutable `Credentials` value. The directory
+ * is the pod's projected volume (docs/sidecar.md): the workload's Secret (`tls.crt` leaf then
+ * tenant CA, `tls.key`) and the tenant trust bundle (`ca.crt` tenant CA, `root.crt`, `ca.crl`,
+ * `root.crl`).
+ *
+ * Security stance: verification anchors on the platform root and loads both CRLs, because Node
+ * checks revocation for every chain element once a CRL is loaded (docs/pki.md); the tenant is
+ * then checked after the handshake by the issuer's fingerprint (policy.ts). Fails closed: a CRL
+ * that cannot be applied (one of the pair, or without `root.crt`) is a configuration error, not
+ * a silent downgrade to no revocation checking.
+ */
+import { createHash, X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import tls from 'node:tls';
+import { LandlordError } from '../shared/errors.ts';
+
+export const credentialFileNames = ['tls.crt', 'tls.key', 'ca.crt', 'root.crt', 'ca.crl', 'root.crl'] as const;
+export type CredentialFileName = (typeof credentialFileNames)[number];
+export type CredentialFiles = Partial<Record<CredentialFileName, string>>;
+
+export interface Credentials {
+  /** `tls.crt`: this workload's certificate and the chain above it (never the root). */
+  readonly certificate: string;
+  readonly privateKey: string;
+  /** `ca.crt`: the tenant CA; its fingerprint is the default trusted issuer. */
+  readonly tenantCa: string;
+  readonly tenantCaFingerprint: string;
+  /** `root.crt`: the anchor peers are verified against; absent for TLS-only servers. */
+  readonly root: string | undefined;
+  /** `root.crl` and `ca.crl`, both or neither. */
+  readonly crls: readonly string[];
+  /** Content digest: equal digests mean nothing to reload. */
+  readonly digest: string;
+  readonly notAfter: Date;
+}
+
+export interface CredentialNeeds {
+  /** The peer's certificate will be verified (mutual TLS in server mode, always in client mode). */
+  readonly verifyPeers: boolean;
+}
+
+function invalid(message: string, hint?: string): LandlordError {
+  return new LandlordError('LL_SIDECAR_CREDENTIALS_INVALID', message, hint === undefined ? {} : { hint });
+}
+
+/** Pure: validates the files and builds `Credentials`, or throws `LL_SIDECAR_CREDENTIALS_INVALID`. */
+export function credentialsFromFiles(files: CredentialFiles, needs: CredentialNeeds): Credentials {
+  const certificate = files['tls.crt'];
+  const privateKey = files['tls.key'];
+  const tenantCa = files['ca.crt'];
+  if (certificate === undefined || privateKey === undefined) throw invalid('tls.crt and tls.key are required');
+  if (tenantCa === undefined) throw invalid('ca.crt (the tenant CA) is required');
+  const crls = [files['root.crl'], files['ca.crl']].filter((crl) => crl !== undefined);
+  if (crls.length === 1) throw invalid('only one of ca.crl and root.crl is present', 'Node checks revocation for every chain element: mount both CRLs or neither');
+  if (crls.length === 2 && files['root.crt'] === undefined) throw invalid('CRLs need root.crt as the trust anchor');
+  if (needs.verifyPeers && files['root.crt'] === undefined) {
+    throw invalid('root.crt is required to verify peers', 'mount the tenant trust bundle (ConfigMap landlord-tenant-ca) into the certificate directory');
+  }
+  let leaf: X509Certificate;
+  let issuer: X509Certificate;
+  try {
+    leaf = new X509Certificate(certificate);
+    issuer = new X509Certificate(tenantCa);
+  } catch (cause) {
+    throw new LandlordError('LL_SIDECAR_CREDENTIALS_INVALID', 'tls.crt or ca.crt is not a PEM certificate', { cause });
+  }
+  const credentials: Credentials = {
+    certificate, privateKey, tenantCa, tenantCaFingerprint: issuer.fingerprint256, root: files['root.crt'], crls,
+    digest: createHash('sha256').update(credentialFileNames.map((name) => `${name}\0${files[name] ?? ''}\0`).join('')).digest('hex'),
+    notAfter: new Date(leaf.validTo),
+  };
+  try {
+    tls.createSecureContext(serverContextOptions(credentials));
+  } catch (cause) {
+    throw new LandlordError('LL_SIDECAR_CREDENTIALS_INVALID', `the certificate files do not form a usable TLS context: ${(cause as Error).message}`, { cause });
+  }
+  return credentials;
+}
+
+/** Options for a TLS context that presents our certificate and verifies peers against the root. */
+export function serverContextOptions(credentials: Credentials): tls.SecureContextOptions {
+  return {
+    cert: credentials.certificate,
+    key: credentials.privateKey,
+    ...(credentials.root === undefined ? {} : { ca: credentials.root }),
+    ...(credentials.crls.length === 0 ? {} : { crl: [...credentials.crls] }),
+  };
+}
+
+/** Reads the directory (following kubelet's `..data` symlinks) and validates it. */
+export async function readCredentials(dir: string, needs: CredentialNeeds): Promise<Credentials> {
+  const files: CredentialFiles = {};
+  for (const name of credentialFileNames) {
+    try {
+      files[name] = await readFile(path.join(dir, name), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw new LandlordError('LL_SIDECAR_CREDENTIALS_INVALID', `cannot read ${path.join(dir, name)}: ${(error as Error).message}`, { cause: error });
+      }
+    }
+  }
+  return credentialsFromFiles(files, needs);
+}
