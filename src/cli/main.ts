@@ -6,9 +6,11 @@
 import { Command, CommanderError } from 'commander';
 import { describeError } from '../shared/errors.ts';
 import { registerClusterCommands } from './commands/cluster.ts';
+import { registerConnectCommand } from './commands/connect.ts';
 import { registerPkiCommands } from './commands/pki.ts';
 import { registerPlatformCommands } from './commands/platform.ts';
 import { registerRouterCommand } from './commands/router.ts';
+import { registerSidecarCommand } from './commands/sidecar.ts';
 import { version } from './version.ts';
 
 export function buildProgram(): Command {
@@ -21,6 +23,8 @@ export function buildProgram(): Command {
   registerClusterCommands(program);
   registerPkiCommands(program);
   registerRouterCommand(program);
+  registerSidecarCommand(program);
+  registerConnectCommand(program);
   return program;
 }
 

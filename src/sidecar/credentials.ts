@@ -15,6 +15,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import tls from 'node:tls';
 import { LandlordError } from '../shared/errors.ts';
+import type { TunnelCredentials } from './tunnel.ts';
 
 export const credentialFileNames = ['tls.crt', 'tls.key', 'ca.crt', 'root.crt', 'ca.crl', 'root.crl'] as const;
 export type CredentialFileName = (typeof credentialFileNames)[number];
@@ -102,4 +103,29 @@ export async function readCredentials(dir: string, needs: CredentialNeeds): Prom
     }
   }
   return credentialsFromFiles(files, needs);
+}
+
+/**
+ * Credentials for `landlord connect`: anchors from `caFile` (the platform root or a tenant CA),
+ * else from the certificate directory's `root.crt` or `ca.crt`; a client certificate from
+ * `certDir` when given (mutual TLS).
+ */
+export async function readConnectCredentials(caFile: string | undefined, certDir: string | undefined): Promise<TunnelCredentials> {
+  const optional = (file: string): Promise<string | undefined> => readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw new LandlordError('LL_CONNECT_CREDENTIALS_INVALID', `cannot read ${file}: ${error.message}`, { cause: error });
+  });
+  const fromDir = (name: string): Promise<string | undefined> => (certDir === undefined ? Promise.resolve(undefined) : optional(path.join(certDir, name)));
+  const ca = caFile !== undefined ? await optional(caFile) : ((await fromDir('root.crt')) ?? (await fromDir('ca.crt')));
+  if (ca === undefined) {
+    throw new LandlordError('LL_CONNECT_CREDENTIALS_INVALID', caFile === undefined ? 'no CA to verify the service with' : `${caFile} does not exist`, {
+      hint: 'pass --ca with the platform root (or the tenant CA), or --cert with a directory holding root.crt or ca.crt',
+    });
+  }
+  const certificate = await fromDir('tls.crt');
+  const privateKey = await fromDir('tls.key');
+  if (certDir !== undefined && (certificate === undefined || privateKey === undefined)) {
+    throw new LandlordError('LL_CONNECT_CREDENTIALS_INVALID', `${certDir} needs tls.crt and tls.key for a client certificate`);
+  }
+  return { ca, crls: [], ...(certificate === undefined ? {} : { certificate, privateKey }) };
 }

@@ -3,7 +3,7 @@
  * tenant's app with the tenant's own keys (server mode), or originates mutual TLS for a local
  * plaintext client (client mode, `landlord connect`). Contract with admission: docs/sidecar.md.
  */
-export { credentialFileNames, credentialsFromFiles, readCredentials, type CredentialFiles, type Credentials } from './credentials.ts';
+export { credentialFileNames, credentialsFromFiles, readConnectCredentials, readCredentials, type CredentialFiles, type Credentials } from './credentials.ts';
 export { createSidecarMetrics, type SidecarMetrics, type TunnelMode } from './metrics.ts';
 export { authorizePeer, chainErrorReason, type Authorization, type ClientAuthentication, type DenialReason, type PeerFacts, type PeerPolicy } from './policy.ts';
 export { createPreambleParser, type PreambleStep } from './preamble.ts';
