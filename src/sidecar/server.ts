@@ -200,7 +200,12 @@ export function buildSidecarServer(options: SidecarServerOptions): SidecarServer
         socket.destroy();
         return;
       }
-      if (step.proxyHeader?.command === 'proxy' && step.proxyHeader.source) clientAddresses.set(connectionKey(socket), step.proxyHeader.source);
+      if (step.proxyHeader?.command === 'proxy' && step.proxyHeader.source) {
+        const key = connectionKey(socket);
+        clientAddresses.set(key, step.proxyHeader.source);
+        // Normally consumed at the end of the handshake; this covers sockets that vanish earlier.
+        socket.once('close', () => clientAddresses.delete(key));
+      }
       if (step.reply) socket.write(step.reply);
       if (step.rest.length > 0) socket.unshift(step.rest);
       tlsServer.emit('connection', socket);
