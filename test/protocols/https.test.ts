@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import tls from 'node:tls';
 import http from 'node:http';
 import type net from 'node:net';
 import path from 'node:path';
@@ -69,5 +70,33 @@ describe('HTTPS through the edge router and the sidecar', () => {
     const result = await curl('api.acme.test');
     assert.notEqual(result.code, 0);
     assert.match(mtls.metrics.registry.render(), /result="denied",reason="no_client_certificate"\} 1/);
+  });
+
+  it('keeps an open connection through a certificate rotation; new connections get the new certificate', { timeout: 30_000 }, async () => {
+    const connect = async (): Promise<tls.TLSSocket> => {
+      const socket = tls.connect({ host: '127.0.0.1', port: edge.tlsPort, servername: 'web.acme.test', ca: edge.world.root.certificate });
+      await once(socket, 'secureConnect');
+      return socket;
+    };
+    const request = async (socket: tls.TLSSocket, url: string): Promise<string> => {
+      socket.write(`GET ${url} HTTP/1.1\r\nHost: web.acme.test\r\n\r\n`);
+      const [chunk] = (await once(socket, 'data')) as [Buffer];
+      return chunk.toString();
+    };
+    const open = await connect();
+    const before = open.getPeerCertificate().fingerprint256;
+    assert.match(await request(open, '/before'), /hello from the app, web.acme.test \/before/);
+
+    await edge.rotate('web.acme.test');
+    let fresh = before;
+    for (let attempt = 0; attempt < 100 && fresh === before; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const probe = await connect();
+      fresh = probe.getPeerCertificate().fingerprint256;
+      probe.destroy();
+    }
+    assert.notEqual(fresh, before, 'new connections get the rotated certificate');
+    assert.match(await request(open, '/after'), /hello from the app, web.acme.test \/after/, 'the open connection survived');
+    open.destroy();
   });
 });

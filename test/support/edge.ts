@@ -31,6 +31,8 @@ export interface Edge {
   clientDirectory(name: string, leaf: PemBundle): Promise<string>;
   /** Starts acme's sidecar for `hostname` in front of the app and routes the name to it. */
   addService(options: ServiceOptions): Promise<RunningSidecar & { readonly log: CapturedLog }>;
+  /** Issues a new certificate for `hostname` and swaps it into the sidecar's directory the way kubelet does. */
+  rotate(hostname: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -78,6 +80,9 @@ export async function startEdge(): Promise<Edge> {
       });
       apply();
       return Object.assign(sidecar, { log });
+    },
+    async rotate(hostname) {
+      await writeKubeletDirectory(path.join(dir, hostname), world.mountFiles(acme, await world.issue(acme, { dns: [hostname] })));
     },
     async close() {
       await router.drain(1_000);
