@@ -4,7 +4,7 @@
  * plaintext client (client mode, `landlord connect`). Contract with admission: docs/sidecar.md.
  */
 export { credentialFileNames, credentialsFromFiles, readConnectCredentials, readCredentials, type CredentialFiles, type Credentials } from './credentials.ts';
-export { createSidecarMetrics, type SidecarMetrics, type TunnelMode } from './metrics.ts';
+export { createSidecarMetrics, type SidecarMetrics } from './metrics.ts';
 export { authorizePeer, chainErrorReason, type Authorization, type ClientAuthentication, type DenialReason, type PeerFacts, type PeerPolicy } from './policy.ts';
 export { createPreambleParser, type PreambleStep } from './preamble.ts';
 export { reloadDecision, type ReloadDecision } from './reload.ts';

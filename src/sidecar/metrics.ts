@@ -4,8 +4,6 @@
  */
 import { MetricsRegistry, type Counter, type Gauge } from '../shared/metrics.ts';
 
-export type TunnelMode = 'server' | 'client';
-
 export interface SidecarMetrics {
   readonly registry: MetricsRegistry;
   /** result: ok | denied | failed; reason: a DenialReason, a handshake failure or `ok`. */

@@ -61,7 +61,6 @@ export interface SidecarServer {
   readonly server: net.Server;
   /** Swaps the credentials for new handshakes (already validated by readCredentials). */
   updateCredentials(credentials: Credentials): void;
-  readonly openConnections: () => number;
   /** Stops accepting, waits up to `timeoutMs` for open connections to finish, then closes the rest. */
   drain(timeoutMs: number): Promise<void>;
 }
@@ -220,7 +219,6 @@ export function buildSidecarServer(options: SidecarServerOptions): SidecarServer
       policy = policyFor(options.authorization, next);
       tlsServer.setSecureContext(serverContextOptions(next));
     },
-    openConnections: () => open.size,
     async drain(timeoutMs) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       const deadline = Date.now() + timeoutMs;

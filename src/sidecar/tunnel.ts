@@ -43,7 +43,6 @@ export interface Tunnel {
   /** The local plaintext listener; call `listen` on it (127.0.0.1). */
   readonly server: net.Server;
   updateCredentials(credentials: TunnelCredentials): void;
-  readonly openConnections: () => number;
   drain(timeoutMs: number): Promise<void>;
 }
 
@@ -112,7 +111,6 @@ export function buildTunnel(options: TunnelOptions): Tunnel {
     updateCredentials(next) {
       context = tunnelContext(next);
     },
-    openConnections: () => open.size,
     async drain(timeoutMs) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       const deadline = Date.now() + timeoutMs;
