@@ -50,11 +50,12 @@ describe('MariaDB through landlord connect, the edge router and the sidecar', ()
   let mariadb: RunningServer;
   let allowed: Connect;
   let stranger: Connect;
+  let sidecar: Awaited<ReturnType<Edge['addService']>>;
 
   before(async () => {
     mariadb = await startMariadb();
     edge = await startEdge();
-    await edge.addService({
+    sidecar = await edge.addService({
       hostname: 'db.acme.test', appPort: mariadb.port, protocol: 'tls',
       authorization: { clientAuthentication: 'required', allowedUris: [client], allowedDnsNames: [], allowAnyIdentity: false, otherTenantCas: [] },
     });
@@ -81,5 +82,6 @@ describe('MariaDB through landlord connect, the edge router and the sidecar', ()
     const result = await run('mariadb', ['-h', '127.0.0.1', '-P', String(stranger.port), '-u', 'root', '--skip-ssl', '--connect-timeout=5', '-e', 'select 1']);
     assert.notEqual(result.code, 0);
     assert.match(result.stderr, /Lost connection|server has gone away|Can't connect/i);
+    assert.ok(sidecar.log.entries().some((entry) => entry.msg === 'client denied' && entry.reason === 'untrusted_tenant'), 'denied by the sidecar, for the right reason');
   });
 });
