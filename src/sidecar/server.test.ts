@@ -75,7 +75,7 @@ async function exchange(port: number, options: { ca: string; client?: PemBundle;
     socket.end();
   });
   socket.on('error', (e: NodeJS.ErrnoException) => (error = e));
-  await once(socket, 'close');
+  await new Promise((resolve) => socket.once('close', resolve));
   return { reply, error, serverFingerprint };
 }
 
@@ -166,6 +166,15 @@ describe('sidecar server mode with mutual TLS against the tenant CA', () => {
     assert.equal(handshakes(sidecar, 'failed', 'not_tls'), 1);
     assert.equal(app.firstChunks.length, before);
     assert.ok(log.entries().some((entry) => entry.msg === 'handshake failed' && entry.reason === 'not_tls'));
+  });
+
+  it('refuses a PROXY header from a client that is not a trusted proxy (address spoofing)', async () => {
+    const before = app.firstChunks.length;
+    const spoofed = encodeProxyV2({ address: '10.0.0.1', port: 1 }, { address: '10.0.0.2', port: 443 });
+    const result = await exchange(sidecar.port, { ca: world.root.certificate, client: apiClient, prelude: spoofed });
+    assert.equal(result.reply, '');
+    assert.equal(app.firstChunks.length, before);
+    assert.ok(log.entries().some((entry) => entry.msg === 'handshake failed' && entry.client !== '10.0.0.1:1'));
   });
 
   it('keeps an open connection across a certificate rotation and serves the new certificate to new connections', async () => {
