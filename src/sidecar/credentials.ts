@@ -2,7 +2,9 @@
  * A sidecar's certificate directory, read into one immutable `Credentials` value. The directory
  * is the pod's projected volume (docs/sidecar.md): the workload's Secret (`tls.crt` leaf then
  * tenant CA, `tls.key`) and the tenant trust bundle (`ca.crt` tenant CA, `root.crt`, `ca.crl`,
- * `root.crl`).
+ * `root.crl`). Another tenant's trust bundle may be projected as `peer-<tenant>.crt` (its CA) and
+ * `peer-<tenant>.crl`: its workloads are then admitted (subject to the allow-list), and its CRL
+ * lets chains through that CA be checked for revocation.
  *
  * Security stance: verification anchors on the platform root and loads both CRLs, because Node
  * checks revocation for every chain element once a CRL is loaded (docs/pki.md); the tenant is
@@ -11,7 +13,7 @@
  * a silent downgrade to no revocation checking.
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import tls from 'node:tls';
 import { LandlordError } from '../shared/errors.ts';
@@ -20,6 +22,15 @@ import type { TunnelCredentials } from './tunnel.ts';
 export const credentialFileNames = ['tls.crt', 'tls.key', 'ca.crt', 'root.crt', 'ca.crl', 'root.crl'] as const;
 export type CredentialFileName = (typeof credentialFileNames)[number];
 export type CredentialFiles = Partial<Record<CredentialFileName, string>>;
+
+/** Another tenant's CA (and CRL) mounted as `peer-<tenant>.crt` / `peer-<tenant>.crl`. */
+export interface PeerTrust {
+  readonly tenant: string;
+  readonly certificate: string;
+  readonly crl: string | undefined;
+}
+
+const peerFileName = /^peer-([a-z0-9]([a-z0-9-]*[a-z0-9])?)\.(crt|crl)$/;
 
 export interface Credentials {
   /** `tls.crt`: this workload's certificate and the chain above it (never the root). */
@@ -30,8 +41,10 @@ export interface Credentials {
   readonly tenantCaFingerprint: string;
   /** `root.crt`: the anchor peers are verified against; absent for TLS-only servers. */
   readonly root: string | undefined;
-  /** `root.crl` and `ca.crl`, both or neither. */
+  /** `root.crl`, `ca.crl` and every peer tenant's CRL; all or nothing. */
   readonly crls: readonly string[];
+  /** SHA-256 fingerprints of the peer tenants' CAs whose workloads may connect. */
+  readonly peerCaFingerprints: readonly string[];
   /** Content digest: equal digests mean nothing to reload. */
   readonly digest: string;
   readonly notAfter: Date;
@@ -46,8 +59,8 @@ function invalid(message: string, hint?: string): LandlordError {
   return new LandlordError('LL_SIDECAR_CREDENTIALS_INVALID', message, hint === undefined ? {} : { hint });
 }
 
-/** Pure: validates the files and builds `Credentials`, or throws `LL_SIDECAR_CREDENTIALS_INVALID`. */
-export function credentialsFromFiles(files: CredentialFiles, needs: CredentialNeeds): Credentials {
+/** The ordered completeness rules: what must be mounted for the requested checks to work. */
+function checkCompleteness(files: CredentialFiles, needs: CredentialNeeds, peers: readonly PeerTrust[]): { certificate: string; privateKey: string; tenantCa: string; crls: string[] } {
   const certificate = files['tls.crt'];
   const privateKey = files['tls.key'];
   const tenantCa = files['ca.crt'];
@@ -59,17 +72,31 @@ export function credentialsFromFiles(files: CredentialFiles, needs: CredentialNe
   if (needs.verifyPeers && files['root.crt'] === undefined) {
     throw invalid('root.crt is required to verify peers', 'mount the tenant trust bundle (ConfigMap landlord-tenant-ca) into the certificate directory');
   }
+  for (const peer of peers) {
+    if (crls.length === 2 && peer.crl === undefined) throw invalid(`peer-${peer.tenant}.crt has no peer-${peer.tenant}.crl`, 'with CRLs mounted, every trusted CA needs its CRL');
+  }
+  return { certificate, privateKey, tenantCa, crls };
+}
+
+/** Pure: validates the files and builds `Credentials`, or throws `LL_SIDECAR_CREDENTIALS_INVALID`. */
+export function credentialsFromFiles(files: CredentialFiles, needs: CredentialNeeds, peers: readonly PeerTrust[] = []): Credentials {
+  const { certificate, privateKey, tenantCa, crls } = checkCompleteness(files, needs, peers);
   let leaf: X509Certificate;
   let issuer: X509Certificate;
+  let peerCaFingerprints: string[];
   try {
     leaf = new X509Certificate(certificate);
     issuer = new X509Certificate(tenantCa);
+    peerCaFingerprints = peers.map((peer) => new X509Certificate(peer.certificate).fingerprint256);
   } catch (cause) {
-    throw new LandlordError('LL_SIDECAR_CREDENTIALS_INVALID', 'tls.crt or ca.crt is not a PEM certificate', { cause });
+    throw new LandlordError('LL_SIDECAR_CREDENTIALS_INVALID', 'tls.crt, ca.crt or a peer-*.crt is not a PEM certificate', { cause });
   }
+  const peerText = peers.map((peer) => `${peer.tenant}\0${peer.certificate}\0${peer.crl ?? ''}\0`).join('');
   const credentials: Credentials = {
-    certificate, privateKey, tenantCa, tenantCaFingerprint: issuer.fingerprint256, root: files['root.crt'], crls,
-    digest: createHash('sha256').update(credentialFileNames.map((name) => `${name}\0${files[name] ?? ''}\0`).join('')).digest('hex'),
+    certificate, privateKey, tenantCa, tenantCaFingerprint: issuer.fingerprint256, root: files['root.crt'],
+    crls: crls.length === 2 ? [...crls, ...peers.map((peer) => peer.crl ?? '')] : crls,
+    peerCaFingerprints,
+    digest: createHash('sha256').update(credentialFileNames.map((name) => `${name}\0${files[name] ?? ''}\0`).join('') + peerText).digest('hex'),
     notAfter: new Date(leaf.validTo),
   };
   try {
@@ -102,7 +129,23 @@ export async function readCredentials(dir: string, needs: CredentialNeeds): Prom
       }
     }
   }
-  return credentialsFromFiles(files, needs);
+  return credentialsFromFiles(files, needs, await readPeers(dir));
+}
+
+/** `peer-<tenant>.crt` / `.crl` pairs in the directory, by tenant name. */
+async function readPeers(dir: string): Promise<PeerTrust[]> {
+  const byTenant = new Map<string, { crt?: string; crl?: string }>();
+  for (const entry of (await readdir(dir)).sort()) {
+    const match = peerFileName.exec(entry);
+    if (!match) continue;
+    const tenant = match[1] ?? '';
+    const pem = await readFile(path.join(dir, entry), 'utf8');
+    byTenant.set(tenant, { ...byTenant.get(tenant), [match[3] === 'crt' ? 'crt' : 'crl']: pem });
+  }
+  return [...byTenant].map(([tenant, files]) => {
+    if (files.crt === undefined) throw invalid(`peer-${tenant}.crl has no peer-${tenant}.crt`);
+    return { tenant, certificate: files.crt, crl: files.crl };
+  });
 }
 
 /**

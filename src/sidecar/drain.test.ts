@@ -25,7 +25,7 @@ describe('graceful drain', () => {
       certDir, listen: { host: '127.0.0.1', port: 0 }, status: { host: '127.0.0.1', port: 0 },
       modeConfig: {
         mode: 'server', app: { host: '127.0.0.1', port: (app.address() as net.AddressInfo).port }, trustedProxies: [], postgres: false, appProxyProtocol: false,
-        authorization: { clientAuthentication: 'none', allowedUris: [], allowedDnsNames: [], allowAnyIdentity: false, otherTenantCas: [] },
+        authorization: { clientAuthentication: 'none', allowedUris: [], allowedDnsNames: [], allowAnyIdentity: false },
       },
       handshakeTimeoutMs: 5_000, reload: { settleMs: 20, pollMs: 60_000 },
     });

@@ -65,7 +65,12 @@ const chainErrorReasons: Readonly<Record<string, DenialReason>> = {
 
 /** Maps OpenSSL's verification code to the reason logs and metrics group by. */
 export function chainErrorReason(code: string): DenialReason {
-  return chainErrorReasons[code] ?? 'chain_invalid';
+  return knownChainErrorReason(code) ?? 'chain_invalid';
+}
+
+/** The reason for a verification code this module knows, else undefined (not a chain error). */
+export function knownChainErrorReason(code: string | undefined): DenialReason | undefined {
+  return code === undefined ? undefined : chainErrorReasons[code];
 }
 
 function denied(reason: DenialReason, detail: string): Authorization {

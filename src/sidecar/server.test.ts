@@ -79,7 +79,7 @@ async function exchange(port: number, options: { ca: string; client?: PemBundle;
   return { reply, error, serverFingerprint };
 }
 
-const requireAcmeApi: AuthorizationSettings = { clientAuthentication: 'required', allowedUris: [acmeApi], allowedDnsNames: [], allowAnyIdentity: false, otherTenantCas: [] };
+const requireAcmeApi: AuthorizationSettings = { clientAuthentication: 'required', allowedUris: [acmeApi], allowedDnsNames: [], allowAnyIdentity: false };
 
 function handshakes(sidecar: RunningSidecar, result: string, reason: string): number {
   const match = new RegExp(`landlord_sidecar_handshakes_total\\{mode="server",result="${result}",reason="${reason}"\\} (\\d+)`).exec(sidecar.metrics.registry.render());
@@ -220,7 +220,7 @@ describe('sidecar server mode: TLS only, PROXY v2, PostgreSQL and a stopped app'
       certDir, listen: { host: '127.0.0.1', port: 0 }, status: { host: '127.0.0.1', port: 0 },
       modeConfig: {
         mode: 'server', app: { host: '127.0.0.1', port: app.port }, trustedProxies: ['127.0.0.1/32'], postgres: true, appProxyProtocol: true,
-        authorization: { clientAuthentication: 'none', allowedUris: [], allowedDnsNames: [], allowAnyIdentity: false, otherTenantCas: [] },
+        authorization: { clientAuthentication: 'none', allowedUris: [], allowedDnsNames: [], allowAnyIdentity: false },
       },
       handshakeTimeoutMs: 5_000, reload: { settleMs: 20, pollMs: 60_000 }, logger: log.logger,
     });

@@ -29,14 +29,15 @@ export interface Endpoint {
 export type Dialer = (endpoint: Endpoint) => net.Socket;
 export const tcpDialer: Dialer = (endpoint) => net.connect({ host: endpoint.host, port: endpoint.port });
 
-/** Who may connect (see policy.ts); the tenant CA of the current credentials is always trusted. */
+/**
+ * Who may connect (see policy.ts). The tenant CA of the current credentials is always trusted;
+ * peer tenants' CAs are trusted when their trust bundle is mounted (credentials.ts).
+ */
 export interface AuthorizationSettings {
   readonly clientAuthentication: ClientAuthentication;
   readonly allowedUris: readonly string[];
   readonly allowedDnsNames: readonly string[];
   readonly allowAnyIdentity: boolean;
-  /** SHA-256 fingerprints of other tenants' CAs whose workloads this one admits (both must agree). */
-  readonly otherTenantCas: readonly string[];
 }
 
 export interface SidecarServerOptions {
@@ -66,7 +67,7 @@ export interface SidecarServer {
 }
 
 export function policyFor(settings: AuthorizationSettings, credentials: Credentials): PeerPolicy {
-  return { ...settings, trustedIssuers: [credentials.tenantCaFingerprint, ...settings.otherTenantCas] };
+  return { ...settings, trustedIssuers: [credentials.tenantCaFingerprint, ...credentials.peerCaFingerprints] };
 }
 
 /** Node's handshake failure codes, folded into the reasons metrics group by. */

@@ -31,6 +31,8 @@ export interface TestPlatform {
   revoke(tenant: TenantAuthority, certificate: string): Promise<void>;
   /** The files a sidecar of `tenant` mounts for `leaf` (Secret plus tenant trust bundle). */
   mountFiles(tenant: TenantAuthority, leaf: PemBundle): CredentialFiles;
+  /** `peer-<name>.crt` and `.crl`: another tenant's trust bundle, projected next to them. */
+  peerFiles(peer: TenantAuthority): Record<string, string>;
 }
 
 export async function testPlatform(): Promise<TestPlatform> {
@@ -51,6 +53,7 @@ export async function testPlatform(): Promise<TestPlatform> {
     async revoke(tenant, certificate) {
       tenant.crl = await revokeCertificate(tenant.ca, tenant.crl, certificate);
     },
+    peerFiles: (peer) => ({ [`peer-${peer.name}.crt`]: peer.bundle.certificate, [`peer-${peer.name}.crl`]: peer.crl }),
     mountFiles(tenant, leaf) {
       return {
         'tls.crt': leaf.certificate, 'tls.key': leaf.privateKey ?? '', 'ca.crt': tenant.bundle.certificate,
@@ -76,11 +79,11 @@ let generation = 0;
  * then `..data` is replaced by rename (atomic), then the old directory is removed. The visible
  * names are symlinks through `..data`.
  */
-export async function writeKubeletDirectory(dir: string, files: CredentialFiles): Promise<void> {
+export async function writeKubeletDirectory(dir: string, files: Readonly<Record<string, string | undefined>>): Promise<void> {
   generation += 1;
   const version = `..${new Date().toISOString().replace(/[-:.]/g, '_')}.${process.pid}.${generation}`;
   await mkdir(path.join(dir, version));
-  for (const [name, content] of Object.entries(files)) await writeFile(path.join(dir, version, name), content, { mode: 0o600 });
+  for (const [name, content] of Object.entries(files)) if (content !== undefined) await writeFile(path.join(dir, version, name), content, { mode: 0o600 });
   const previous = await readlink(path.join(dir, '..data')).catch(() => undefined);
   await symlink(version, path.join(dir, '..data_tmp'));
   await rename(path.join(dir, '..data_tmp'), path.join(dir, '..data'));

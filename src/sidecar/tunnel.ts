@@ -13,6 +13,7 @@ import tls from 'node:tls';
 import { silentLogger, type Logger } from '../shared/log.ts';
 import type { SidecarMetrics } from './metrics.ts';
 import { parseSubjectAltNames } from './peer.ts';
+import { knownChainErrorReason } from './policy.ts';
 import { handshakeFailureReason, tcpDialer, type Dialer, type Endpoint } from './server.ts';
 import { splice } from './splice.ts';
 
@@ -88,7 +89,9 @@ export function buildTunnel(options: TunnelOptions): Tunnel {
     const timer = setTimeout(() => remote.destroy(Object.assign(new Error('TLS handshake timed out'), { code: 'ERR_TLS_HANDSHAKE_TIMEOUT' })), options.handshakeTimeoutMs);
     const onHandshakeError = (error: NodeJS.ErrnoException): void => {
       clearTimeout(timer);
-      const reason = error.code === 'ERR_LL_IDENTITY_MISMATCH' || error.code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? 'identity_mismatch' : handshakeFailureReason(error.code);
+      const reason = error.code === 'ERR_LL_IDENTITY_MISMATCH' || error.code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+        ? 'identity_mismatch'
+        : (knownChainErrorReason(error.code) ?? handshakeFailureReason(error.code));
       count('failed', reason);
       logger.warn('upstream handshake failed', { reason, code: error.code, detail: error.message, upstream: `${options.upstream.host}:${options.upstream.port}`, servername: options.servername });
       local.destroy();

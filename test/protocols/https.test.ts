@@ -31,7 +31,7 @@ describe('HTTPS through the edge router and the sidecar', () => {
     await edge.addService({ hostname: 'web.acme.test', appPort, protocol: 'tls' });
     mtls = await edge.addService({
       hostname: 'api.acme.test', appPort, protocol: 'tls',
-      authorization: { clientAuthentication: 'required', allowedUris: [api], allowedDnsNames: [], allowAnyIdentity: false, otherTenantCas: [] },
+      authorization: { clientAuthentication: 'required', allowedUris: [api], allowedDnsNames: [], allowAnyIdentity: false },
     });
   });
 

@@ -57,7 +57,7 @@ describe('MariaDB through landlord connect, the edge router and the sidecar', ()
     edge = await startEdge();
     sidecar = await edge.addService({
       hostname: 'db.acme.test', appPort: mariadb.port, protocol: 'tls',
-      authorization: { clientAuthentication: 'required', allowedUris: [client], allowedDnsNames: [], allowAnyIdentity: false, otherTenantCas: [] },
+      authorization: { clientAuthentication: 'required', allowedUris: [client], allowedDnsNames: [], allowAnyIdentity: false },
     });
     const allowedDir = await edge.clientDirectory('reports', await edge.world.issue(edge.acme, { uri: [client] }));
     const strangerDir = await edge.clientDirectory('stranger', await edge.world.issue(edge.globex, { uri: ['spiffe://globex.landlord.local/ns/shop/sa/reports'] }));

@@ -36,7 +36,7 @@ export interface Edge {
   close(): Promise<void>;
 }
 
-export const serverOnly: AuthorizationSettings = { clientAuthentication: 'none', allowedUris: [], allowedDnsNames: [], allowAnyIdentity: false, otherTenantCas: [] };
+export const serverOnly: AuthorizationSettings = { clientAuthentication: 'none', allowedUris: [], allowedDnsNames: [], allowAnyIdentity: false };
 
 export async function startEdge(): Promise<Edge> {
   const world = await testPlatform();

@@ -7,8 +7,6 @@ import { LandlordError } from '../../shared/errors.ts';
 import { createLogger } from '../../shared/log.ts';
 import { parseListenAddress } from '../../router/index.ts';
 import { serveSidecar, type ModeConfig, type RunningSidecar } from '../../sidecar/index.ts';
-import { readFile } from 'node:fs/promises';
-import { X509Certificate } from 'node:crypto';
 
 interface CommonFlags {
   listen: string;
@@ -24,7 +22,6 @@ interface ServerFlags extends CommonFlags {
   allowUri: string[];
   allowDns: string[];
   allowAnyIdentity: boolean;
-  peerTenantCa: string[];
   trustedProxy: string[];
   postgres: boolean;
   appProxyProtocol: boolean;
@@ -44,15 +41,7 @@ function positive(name: string, text: string): number {
   return value;
 }
 
-async function fingerprintOf(file: string): Promise<string> {
-  try {
-    return new X509Certificate(await readFile(file)).fingerprint256;
-  } catch (cause) {
-    throw new LandlordError('LL_SIDECAR_BAD_FLAG', `--peer-tenant-ca ${file} is not a readable PEM certificate`, { cause });
-  }
-}
-
-async function serverMode(flags: ServerFlags): Promise<ModeConfig> {
+function serverMode(flags: ServerFlags): ModeConfig {
   if (flags.clientAuth !== 'none' && flags.clientAuth !== 'required') {
     throw new LandlordError('LL_SIDECAR_BAD_FLAG', `--client-auth must be none or required, got ${JSON.stringify(flags.clientAuth)}`);
   }
@@ -64,7 +53,6 @@ async function serverMode(flags: ServerFlags): Promise<ModeConfig> {
       allowedUris: flags.allowUri,
       allowedDnsNames: flags.allowDns,
       allowAnyIdentity: flags.allowAnyIdentity,
-      otherTenantCas: await Promise.all(flags.peerTenantCa.map(fingerprintOf)),
     },
     trustedProxies: flags.trustedProxy,
     postgres: flags.postgres,
@@ -93,7 +81,7 @@ async function run(flags: CommonFlags, modeConfig: ModeConfig): Promise<void> {
 
 function common(command: Command): Command {
   return command
-    .requiredOption('--cert-dir <dir>', 'mounted certificates: tls.crt, tls.key, ca.crt, root.crt, ca.crl, root.crl (watched)')
+    .requiredOption('--cert-dir <dir>', 'mounted certificates: tls.crt, tls.key, ca.crt, root.crt, ca.crl, root.crl, peer-<tenant>.crt/.crl (watched)')
     .option('--status <addr>', 'status and metrics listener (/_status, /metrics), e.g. 0.0.0.0:9901')
     .option('--handshake-timeout <ms>', 'deadline for the preamble and TLS handshake', '10000')
     .option('--drain-timeout <ms>', 'grace period for open connections on SIGTERM', '25000');
@@ -108,11 +96,10 @@ export function registerSidecarCommand(program: Command): void {
     .option('--allow-uri <uri>', 'admit this SPIFFE URI SAN (repeatable)', repeatable, [])
     .option('--allow-dns <name>', 'admit this DNS SAN (repeatable)', repeatable, [])
     .option('--allow-any-identity', 'admit every workload of the trusted tenant CAs (an empty allow-list admits nobody)', false)
-    .option('--peer-tenant-ca <file>', "also admit workloads of this tenant CA (repeatable; the other tenant must allow it too)", repeatable, [])
     .option('--trusted-proxy <cidr>', 'the edge router: connections from here must start with PROXY v2 (repeatable)', repeatable, [])
     .option('--postgres', 'answer PostgreSQL SSLRequest before TLS', false)
     .option('--app-proxy-protocol', 'send the client address to the app as PROXY v2', false)
-    .action(async (flags: ServerFlags) => run(flags, await serverMode(flags)));
+    .action(async (flags: ServerFlags) => run(flags, serverMode(flags)));
   common(sidecar.command('client').description('Listen in plaintext on localhost and originate mutual TLS to another service.'))
     .requiredOption('--listen <addr>', 'local plaintext listener, e.g. 127.0.0.1:3306')
     .requiredOption('--upstream <addr>', 'the edge router or the service, e.g. router.landlord-system:443')
