@@ -119,6 +119,11 @@ export function serverContextOptions(credentials: Credentials): tls.SecureContex
 
 /** Reads the directory (following kubelet's `..data` symlinks) and validates it. */
 export async function readCredentials(dir: string, needs: CredentialNeeds): Promise<Credentials> {
+  const entries = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    throw new LandlordError('LL_SIDECAR_CREDENTIALS_INVALID', `cannot read the certificate directory ${dir}: ${error.code ?? error.message}`, {
+      cause: error, hint: 'mount the workload Secret and the tenant trust bundle there (docs/sidecar.md)',
+    });
+  });
   const files: CredentialFiles = {};
   for (const name of credentialFileNames) {
     try {
@@ -129,13 +134,13 @@ export async function readCredentials(dir: string, needs: CredentialNeeds): Prom
       }
     }
   }
-  return credentialsFromFiles(files, needs, await readPeers(dir));
+  return credentialsFromFiles(files, needs, await readPeers(dir, entries));
 }
 
 /** `peer-<tenant>.crt` / `.crl` pairs in the directory, by tenant name. */
-async function readPeers(dir: string): Promise<PeerTrust[]> {
+async function readPeers(dir: string, entries: readonly string[]): Promise<PeerTrust[]> {
   const byTenant = new Map<string, { crt?: string; crl?: string }>();
-  for (const entry of (await readdir(dir)).sort()) {
+  for (const entry of [...entries].sort()) {
     const match = peerFileName.exec(entry);
     if (!match) continue;
     const tenant = match[1] ?? '';

@@ -20,7 +20,7 @@ describe('landlord sidecar and landlord connect', () => {
   it('refuses to start without certificates, naming the problem', async () => {
     const result = await landlord(['sidecar', 'server', '--listen', '127.0.0.1:0', '--app', '127.0.0.1:1', '--cert-dir', '/nonexistent/landlord']);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /LL_SIDECAR_CREDENTIALS_INVALID: tls.crt and tls.key are required/);
+    assert.match(result.stderr, /LL_SIDECAR_CREDENTIALS_INVALID: cannot read the certificate directory \/nonexistent\/landlord: ENOENT/);
   });
 
   it('refuses an unknown client authentication mode', async () => {
