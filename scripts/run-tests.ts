@@ -4,7 +4,9 @@
  *   unit         src/**\/*.test.ts — pure and loopback-only tests, run in parallel
  *   integration  test/integration — one shared control-plane cluster for the whole suite
  *   e2e          test/e2e — one shared cluster with a node (containerd, kubelet, kube-proxy)
- *   all          the three in order (default)
+ *   protocols    test/protocols — real PostgreSQL/MariaDB/RabbitMQ/HTTP servers and clients through
+ *                the edge router and the TLS sidecar on 127.0.0.1, one file at a time (no cluster)
+ *   all          all of them in order (default)
  *
  * Suites that need a cluster get it through LANDLORD_TEST_CLUSTER_DIR (see test/support/cluster.ts).
  * The cluster's logs are copied to .landlord/test-logs/<suite> before it stops.
@@ -17,7 +19,7 @@ import path from 'node:path';
 import { describeError } from '../src/shared/errors.ts';
 import { startCluster, type DevCluster } from '../src/devcluster/index.ts';
 
-type Suite = 'unit' | 'integration' | 'e2e';
+type Suite = 'unit' | 'integration' | 'e2e' | 'protocols';
 interface SuiteSpec {
   patterns: string[];
   concurrency: number;
@@ -29,6 +31,7 @@ const suites: Record<Suite, SuiteSpec> = {
   unit: { patterns: ['src/**/*.test.ts'], concurrency: 2 },
   integration: { patterns: ['test/integration/**/*.test.ts'], concurrency: 1, cluster: { node: false } },
   e2e: { patterns: ['test/e2e/**/*.test.ts'], concurrency: 1, cluster: { node: true }, afterStop: ['test/teardown/**/*.test.ts'] },
+  protocols: { patterns: ['test/protocols/**/*.test.ts'], concurrency: 1 },
 };
 
 interface Counts {
@@ -39,9 +42,9 @@ interface Counts {
 
 const root = path.resolve(import.meta.dirname, '..');
 const requested = process.argv[2] ?? 'all';
-const order: Suite[] = requested === 'all' ? ['unit', 'integration', 'e2e'] : [requested as Suite];
+const order: Suite[] = requested === 'all' ? ['unit', 'integration', 'e2e', 'protocols'] : [requested as Suite];
 if (!order.every((suite) => suite in suites)) {
-  console.error(`usage: run-tests.ts [unit|integration|e2e|all] [node --test args…]`);
+  console.error(`usage: run-tests.ts [unit|integration|e2e|protocols|all] [node --test args…]`);
   process.exit(2);
 }
 

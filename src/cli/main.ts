@@ -6,10 +6,12 @@
 import { Command, CommanderError } from 'commander';
 import { describeError } from '../shared/errors.ts';
 import { registerClusterCommands } from './commands/cluster.ts';
+import { registerConnectCommand } from './commands/connect.ts';
 import { registerIngressCommand } from './commands/ingress.ts';
 import { registerPkiCommands } from './commands/pki.ts';
 import { registerPlatformCommands } from './commands/platform.ts';
 import { registerRouterCommand } from './commands/router.ts';
+import { registerSidecarCommand } from './commands/sidecar.ts';
 import { version } from './version.ts';
 
 export function buildProgram(): Command {
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
   registerPkiCommands(program);
   registerRouterCommand(program);
   registerIngressCommand(program);
+  registerSidecarCommand(program);
+  registerConnectCommand(program);
   return program;
 }
 
