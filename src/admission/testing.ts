@@ -71,3 +71,17 @@ export function request(
     oldObject: options.oldObject ?? null,
   };
 }
+
+/** Applies add/replace operations of a JSON patch to a copy of `object`, as the API server would. */
+export function applyPatch(object: KubeObject, patch: ReadonlyArray<{ op: string; path: string; value?: unknown }>): KubeObject {
+  const copy = structuredClone(object);
+  for (const { op, path, value } of patch) {
+    const keys = path.slice(1).split('/').map((key) => key.replaceAll('~1', '/').replaceAll('~0', '~'));
+    const last = keys.pop() ?? '';
+    let parent = copy as Record<string, unknown>;
+    for (const key of keys) parent = parent[key] as Record<string, unknown>;
+    if (op !== 'add' && op !== 'replace') throw new Error(`unexpected patch operation ${op}`);
+    parent[last] = value;
+  }
+  return copy;
+}
