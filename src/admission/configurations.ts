@@ -88,6 +88,15 @@ export function webhookConfigurations(options: WebhookConfigurationOptions): Web
           ],
         },
         {
+          name: 'hostnames.validate.landlord.dev',
+          ...common('/validate'),
+          namespaceSelector: tenantSelector,
+          rules: [
+            { apiGroups: ['landlord.dev'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['routes'] },
+            { apiGroups: ['networking.k8s.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['ingresses'] },
+          ],
+        },
+        {
           // Platform-managed objects: matched when the old or the new object carries the label.
           name: 'managed-objects.validate.landlord.dev',
           ...common('/validate'),

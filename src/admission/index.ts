@@ -5,7 +5,9 @@
  */
 export { buildWebhookServer, defaultMaxBodyBytes, type WebhookServer, type WebhookServerDeps } from './server.ts';
 export { webhookConfigurations, type WebhookClient, type WebhookConfigurationOptions, type WebhookConfigurations } from './configurations.ts';
-export { mutate, validate } from './review.ts';
+export { mutate, validate, type ValidationContext } from './review.ts';
+export { kubeTenantFacts, type TenantFacts } from './gather.ts';
+export { carriesHostnames, hostnameViolations, type HostnameFacts } from './hostnames.ts';
 export { podMutators, type MutationContext, type PodMutator } from './defaults.ts';
 export { restrictedControls, restrictedViolations, type PodSecurityControl } from './pod-security.ts';
 export { tenantGuards, type TenantGuard } from './tenant-guards.ts';

@@ -5,22 +5,34 @@
 import { isDeepStrictEqual } from 'node:util';
 import { podMutators, type MutationContext } from './defaults.ts';
 import { isExemptFromTenantGuards } from './exemptions.ts';
+import { carriesHostnames, hostnameViolations, type HostnameFacts } from './hostnames.ts';
 import { diff } from './json-patch.ts';
 import { restrictedViolations } from './pod-security.ts';
 import { allow, deny, type AdmissionRequest, type Decision, type Violation } from './review-types.ts';
 import { tenantGuardViolations } from './tenant-guards.ts';
 import { podSpecSiteOf } from './workloads.ts';
 
+/** Facts gathered about the cluster that some validations need. */
+export interface ValidationContext {
+  /** Required for Routes and Ingresses; without it they are refused (fails closed). */
+  readonly hostnames?: HostnameFacts;
+}
+
 /**
  * Validates a request for a tenant namespace (or a tenant's namespace object itself): tenant
- * guards for everyone but the platform (exemptions.ts), then the restricted profile for everyone.
- * An UPDATE that leaves the pod spec as it was is not re-judged, so labelling or scaling a pod
- * admitted before a rule existed keeps working.
+ * guards for everyone but the platform (exemptions.ts), then the restricted profile and hostname
+ * ownership for everyone. An UPDATE that leaves the pod spec as it was is not re-judged, so
+ * labelling or scaling a pod admitted before a rule existed keeps working.
  */
-export function validate(request: AdmissionRequest): Decision {
+export function validate(request: AdmissionRequest, context: ValidationContext = {}): Decision {
   const violations: Violation[] = [];
   if (!isExemptFromTenantGuards(request)) violations.push(...tenantGuardViolations(request));
   violations.push(...podSecurityViolations(request));
+  if (carriesHostnames(request)) {
+    violations.push(...(context.hostnames
+      ? hostnameViolations(request, context.hostnames)
+      : [{ rule: 'hostnames/tenantDomains', path: 'metadata.namespace', message: 'the tenant\'s domains could not be read, so no hostname can be admitted; retry later' }]));
+  }
   return deny(violations);
 }
 

@@ -19,6 +19,7 @@ import { createSecureContext } from 'node:tls';
 import { LandlordError } from '../shared/errors.ts';
 import { silentLogger, type Logger } from '../shared/log.ts';
 import type { MutationContext } from './defaults.ts';
+import { carriesHostnames, type HostnameFacts } from './hostnames.ts';
 import { mutate, validate } from './review.ts';
 import { denialMessage, type AdmissionRequest, type Decision } from './review-types.ts';
 
@@ -28,6 +29,8 @@ export interface WebhookServerDeps {
   readonly logger?: Logger;
   /** Facts about the tenant owning `namespace` that mutators need (hard-tier placement). */
   readonly mutationContext?: (namespace: string) => Promise<MutationContext>;
+  /** The tenant's domains and every Route, for requests carrying hostnames (see gather.ts). */
+  readonly hostnameFacts?: (namespace: string) => Promise<HostnameFacts>;
   /** How often the certificate files are compared with the loaded ones. Default 5 s. */
   readonly certificateCheckIntervalMs?: number;
   readonly maxBodyBytes?: number;
@@ -80,7 +83,10 @@ export async function buildWebhookServer(deps: WebhookServerDeps): Promise<Webho
 
   async function decide(kind: 'mutate' | 'validate', review: AdmissionRequest): Promise<Decision> {
     try {
-      if (kind === 'validate') return validate(review);
+      if (kind === 'validate') {
+        const hostnames = deps.hostnameFacts && review.namespace && carriesHostnames(review) ? await deps.hostnameFacts(review.namespace) : undefined;
+        return validate(review, hostnames ? { hostnames } : {});
+      }
       const context = deps.mutationContext && review.namespace ? await deps.mutationContext(review.namespace) : {};
       return mutate(review, context);
     } catch (error) {

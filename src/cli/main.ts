@@ -8,6 +8,7 @@ import { describeError } from '../shared/errors.ts';
 import { registerClusterCommands } from './commands/cluster.ts';
 import { registerPkiCommands } from './commands/pki.ts';
 import { registerPlatformCommands } from './commands/platform.ts';
+import { registerWebhookCommands } from './commands/webhook.ts';
 import { version } from './version.ts';
 
 export function buildProgram(): Command {
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerPlatformCommands(program);
   registerClusterCommands(program);
   registerPkiCommands(program);
+  registerWebhookCommands(program);
   return program;
 }
 
