@@ -58,7 +58,9 @@ function platformLabelsUnchanged(request: AdmissionRequest): Violation[] {
 
 function platformManagedObjectsUntouched(request: AdmissionRequest): Violation[] {
   const managed = (object: KubeObject | null | undefined): boolean => labelsOf(object)[labels.managedBy] === managedByValue;
-  const target = `${request.kind.kind} ${request.namespace ? `${request.namespace}/` : ''}${request.name ?? ''}`;
+  // A deletecollection review carries no request name; the object it deletes does.
+  const name = request.name || request.oldObject?.metadata?.name || request.object?.metadata?.name || '';
+  const target = `${request.kind.kind} ${request.namespace ? `${request.namespace}/` : ''}${name}`;
   if (request.resource.resource === 'namespaces') return [];
   if ((request.operation === 'UPDATE' || request.operation === 'DELETE') && managed(request.oldObject)) {
     const verb = request.operation === 'DELETE' ? 'deleted' : 'modified';
