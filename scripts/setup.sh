@@ -26,7 +26,7 @@ apt_packages=(
   # the local cluster
   etcd-server containerd runc containernetworking-plugins iptables iproute2 conntrack socat ethtool
   # building Kubernetes and the pause image
-  golang-go rsync dpkg-dev gcc libc6-dev make
+  golang-go rsync dpkg-dev gcc libc6-dev make golang-github-modern-go-reflect2-dev
   # real protocol servers, clients and the proxies we are measured against
   mariadb-server mariadb-client rabbitmq-server postgresql postgresql-client nginx haproxy stunnel4
   wrk openssl curl
@@ -74,6 +74,15 @@ for b in "${k8s_bins[@]}"; do
   fi
 done
 
+# Kubernetes 1.20 vendors reflect2 1.0.1, whose map iteration corrupts memory under Go >= 1.18:
+# kube-apiserver dies ("fatal error: fault") the first time a mutating webhook returns a JSON
+# patch. Builds are made with Debian's reflect2 1.0.2 instead; older cached builds are rebuilt.
+reflect2_stamp=$k8s_dir/bin/.reflect2-1.0.2
+if have_all_bins && [ ! -f "$reflect2_stamp" ]; then
+  say "the cached Kubernetes binaries vendor reflect2 1.0.1 (crashes on webhook patches): rebuilding them"
+  for b in "${k8s_bins[@]}"; do rm -f "$k8s_dir/bin/$b"; done
+fi
+
 if ! have_all_bins; then
   build=$cache/build
   mkdir -p "$build" "$k8s_dir/bin"
@@ -102,6 +111,10 @@ SRC
   ln -sfn "$build/src/kubernetes" "$gopath/src/k8s.io/kubernetes"
   export GOPATH=$gopath GO111MODULE=off GOFLAGS= GOCACHE=$build/gocache
   src=$gopath/src/k8s.io/kubernetes
+  reflect2=$src/vendor/github.com/modern-go/reflect2
+  if ! grep -qs 'go1.18' "$reflect2/go_above_118.go"; then
+    rm -rf "$reflect2" && cp -r /usr/share/gocode/src/github.com/modern-go/reflect2 "$reflect2" && rm -f "$reflect2/go.mod"
+  fi
 
   if [ ! -f "$build/generated.stamp" ]; then
     say "generating Kubernetes sources (about 3 minutes cold)"
@@ -133,6 +146,7 @@ SRC
     say "building the pause binary"
     gcc -Os -static -DVERSION=3.6 -o "$k8s_dir/bin/pause" "$src/build/pause/linux/pause.c"
   fi
+  touch "$reflect2_stamp"
 fi
 
 say "ready in $(elapsed "$started") (Kubernetes binaries in $k8s_dir/bin)"
