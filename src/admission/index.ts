@@ -4,7 +4,7 @@
  * them (`buildWebhookServer`). See docs/admission.md.
  */
 export { buildWebhookServer, defaultMaxBodyBytes, type WebhookServer, type WebhookServerDeps } from './server.ts';
-export { webhookConfigurations, type WebhookClient, type WebhookConfigurationOptions, type WebhookConfigurations } from './configurations.ts';
+export { webhookConfigurations, webhookManifest, webhookService, type WebhookClient, type WebhookConfigurationOptions, type WebhookConfigurations } from './configurations.ts';
 export { mutate, validate, type ValidationContext } from './review.ts';
 export { kubeTenantFacts, type TenantFacts } from './gather.ts';
 export { carriesHostnames, hostnameViolations, type HostnameFacts } from './hostnames.ts';
