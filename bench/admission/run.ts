@@ -5,17 +5,26 @@
  *
  * Side by side in the same run: the same requests into a namespace no webhook selects (the API
  * server alone), then into a tenant namespace where the mutating and validating webhooks are
- * called, reported as a difference and a ratio. A plain script, not a test:
+ * called, reported as a difference and a ratio. The webhook runs as its own process
+ * (`landlord webhook`), as in production, so it does not share the load generator's event loop.
+ * A plain script, not a test:
  *   node bench/admission/run.ts [requestsPerSecond=200] [seconds=15]
  */
 import { CoreV1Api } from '@kubernetes/client-node';
 import https from 'node:https';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { AdmissionregistrationV1Api } from '@kubernetes/client-node';
+import { webhookConfigurations } from '../../src/admission/index.ts';
 import { startCluster } from '../../src/devcluster/index.ts';
-import { startWebhook, tenantFixture } from '../../test/support/admission.ts';
+import { createRootCa, issuePlatformServingCertificate, loadAuthority } from '../../src/pki/index.ts';
+import { tenantFixture, waitUntilCalled } from '../../test/support/admission.ts';
 
 const rate = Number(process.argv[2] ?? 200);
 const seconds = Number(process.argv[3] ?? 15);
@@ -92,8 +101,28 @@ try {
   await core.createNamespace({ body: { metadata: { name: 'plain' } } });
   const tenant = await tenantFixture(cluster, 'benchacme');
   while (!(await core.readNamespacedServiceAccount({ namespace: 'plain', name: 'default' }).then(() => true, () => false))) await sleep(200);
-  const webhook = await startWebhook(cluster, { tenants: ['benchacme'], probeNamespace: tenant.namespace });
+  const certDir = await mkdtemp(path.join(tmpdir(), 'landlord-webhook-bench-'));
+  const root = await createRootCa();
+  const serving = await issuePlatformServingCertificate(await loadAuthority(root), { dns: [], ip: ['127.0.0.1'] });
+  await writeFile(path.join(certDir, 'tls.crt'), serving.certificate);
+  await writeFile(path.join(certDir, 'tls.key'), serving.privateKey ?? '');
+  const main = path.join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+  const webhook = spawn(process.execPath, [main, 'webhook', '--cert-dir', certDir, '--listen', '127.0.0.1:0'], { env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath } });
   try {
+    const port = await new Promise<string>((resolve, reject) => {
+      let logged = '';
+      webhook.stderr.on('data', (chunk: Buffer) => {
+        logged += chunk.toString();
+        const match = /"address":"127\.0\.0\.1:(\d+)"/.exec(logged);
+        if (match?.[1]) resolve(match[1]);
+      });
+      webhook.once('exit', () => reject(new Error(`landlord webhook exited: ${logged}`)));
+    });
+    const { mutating, validating } = webhookConfigurations({ client: { url: `https://127.0.0.1:${port}`, caPem: root.certificate }, tenants: ['benchacme'] });
+    const registrations = admin.makeApiClient(AdmissionregistrationV1Api);
+    await registrations.createMutatingWebhookConfiguration({ body: mutating });
+    await registrations.createValidatingWebhookConfiguration({ body: validating });
+    await waitUntilCalled(cluster, tenant.namespace);
     // Warm both paths (connections, caches) before measuring.
     await steadyLoad(admin, 'plain');
     const without = await steadyLoad(admin, 'plain');
@@ -101,7 +130,7 @@ try {
     const withWebhook = await steadyLoad(admin, tenant.namespace);
     const a = summary(without);
     const b = summary(withWebhook);
-    console.log(`admission latency, ${rate} pod creates/s (dry run) for ${seconds} s each, ${availableParallelism()} CPUs, open loop`);
+    console.log(`admission latency, ${rate} pod creates/s (dry run) for ${seconds} s each, ${availableParallelism()} CPUs, open loop, load average ${loadavg()[0]?.toFixed(1)} at the end`);
     console.log(`  API server alone      p50 ${a.p50.toFixed(2)} ms   p99 ${a.p99.toFixed(2)} ms   (${without.latencies.length} ok, ${without.failures} failed)`);
     console.log(`  with landlord webhooks p50 ${b.p50.toFixed(2)} ms   p99 ${b.p99.toFixed(2)} ms   (${withWebhook.latencies.length} ok, ${withWebhook.failures} failed)`);
     console.log(`  difference            p50 +${(b.p50 - a.p50).toFixed(2)} ms   p99 +${(b.p99 - a.p99).toFixed(2)} ms`);
@@ -110,7 +139,8 @@ try {
       if (result.firstFailure) console.log(`  first failure (${label}): ${result.firstFailure}`);
     }
   } finally {
-    await webhook.remove();
+    webhook.kill('SIGTERM');
+    await rm(certDir, { recursive: true, force: true });
   }
 } finally {
   await cluster.stop();

@@ -66,7 +66,7 @@ export async function startWebhook(
 }
 
 /** Webhook registration is asynchronous in the API server: wait until a hostPID pod is denied by it. */
-async function waitUntilCalled(cluster: DevCluster, namespace: string): Promise<void> {
+export async function waitUntilCalled(cluster: DevCluster, namespace: string): Promise<void> {
   const admin = new KubeHttp(cluster.kubeconfigPath);
   await eventually('the API server to call the webhook', async () => {
     const outcome = await admin.request('POST', `/api/v1/namespaces/${namespace}/pods?dryRun=All`, {
