@@ -1,7 +1,9 @@
 /**
  * The gather step: facts about tenants read from the API server for the decisions that need them
- * (hostname ownership, hard-tier placement). Reads are fresh per request; the API server's watch
- * cache answers them.
+ * (hostname ownership, hard-tier placement). A namespace's tenant is remembered for `cacheMs`
+ * (default 5 s): every pod create is mutated, and two API reads per pod would dominate admission
+ * latency, so a Tenant's placement or domains change takes effect within that time. Routes are
+ * listed fresh for every Route or Ingress review, so collisions are judged on current state.
  *
  * Fails closed: a namespace without the tenant label, or a missing Tenant, yields no tenant (the
  * hostname check then refuses); any other read error propagates and the server denies the request.
@@ -19,11 +21,30 @@ export interface TenantFacts {
   mutationContext(namespace: string): Promise<MutationContext>;
 }
 
-export function kubeTenantFacts(config: KubeConfig): TenantFacts {
+export interface TenantFactsOptions {
+  readonly cacheMs?: number;
+  readonly now?: () => number;
+}
+
+export function kubeTenantFacts(config: KubeConfig, options: TenantFactsOptions = {}): TenantFacts {
   const core = config.makeApiClient(CoreV1Api);
   const custom = config.makeApiClient(CustomObjectsApi);
+  const cacheMs = options.cacheMs ?? 5_000;
+  const now = options.now ?? Date.now;
+  const remembered = new Map<string, { until: number; tenant: Promise<Tenant | undefined> }>();
 
-  async function tenantOf(namespace: string): Promise<Tenant | undefined> {
+  /** The tenant of `namespace`, remembered for `cacheMs`; a failed read is not remembered. */
+  function tenantOf(namespace: string): Promise<Tenant | undefined> {
+    const hit = remembered.get(namespace);
+    if (hit && hit.until > now()) return hit.tenant;
+    const tenant = readTenantOf(namespace);
+    remembered.set(namespace, { until: now() + cacheMs, tenant });
+    tenant.catch(() => remembered.delete(namespace));
+    if (remembered.size > 10_000) remembered.delete(remembered.keys().next().value ?? '');
+    return tenant;
+  }
+
+  async function readTenantOf(namespace: string): Promise<Tenant | undefined> {
     const name = (await core.readNamespace({ name: namespace })).metadata?.labels?.[labels.tenant];
     if (name === undefined) return undefined;
     try {
