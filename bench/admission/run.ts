@@ -37,6 +37,8 @@ const defaultablePod = (index: number) => JSON.stringify({
 
 interface Result {
   latencies: number[];
+  /** Answers showing the mutating webhook's defaults: proof the webhooks were on the path. */
+  mutated: number;
   failures: number;
   firstFailure?: string;
 }
@@ -49,7 +51,7 @@ async function steadyLoad(config: KubeConfig, namespace: string): Promise<Result
   await config.applyToHTTPSOptions(options);
   options.agent = new https.Agent({ keepAlive: true, maxSockets: 64 });
   const total = Math.round(rate * seconds);
-  const result: Result = { latencies: [], failures: 0 };
+  const result: Result = { latencies: [], mutated: 0, failures: 0 };
   const started = performance.now();
   const inFlight: Array<Promise<void>> = [];
   for (let index = 0; index < total; index++) {
@@ -63,7 +65,10 @@ async function steadyLoad(config: KubeConfig, namespace: string): Promise<Result
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () => {
-          if (response.statusCode === 201) result.latencies.push(performance.now() - sent);
+          if (response.statusCode === 201) {
+            result.latencies.push(performance.now() - sent);
+            if (Buffer.concat(chunks).includes('RuntimeDefault')) result.mutated++;
+          }
           else {
             result.failures++;
             result.firstFailure ??= `${response.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 300)}`;
@@ -131,8 +136,8 @@ try {
     const a = summary(without);
     const b = summary(withWebhook);
     console.log(`admission latency, ${rate} pod creates/s (dry run) for ${seconds} s each, ${availableParallelism()} CPUs, open loop, load average ${loadavg()[0]?.toFixed(1)} at the end`);
-    console.log(`  API server alone      p50 ${a.p50.toFixed(2)} ms   p99 ${a.p99.toFixed(2)} ms   (${without.latencies.length} ok, ${without.failures} failed)`);
-    console.log(`  with landlord webhooks p50 ${b.p50.toFixed(2)} ms   p99 ${b.p99.toFixed(2)} ms   (${withWebhook.latencies.length} ok, ${withWebhook.failures} failed)`);
+    console.log(`  API server alone      p50 ${a.p50.toFixed(2)} ms   p99 ${a.p99.toFixed(2)} ms   (${without.latencies.length} ok, ${without.mutated} mutated, ${without.failures} failed)`);
+    console.log(`  with landlord webhooks p50 ${b.p50.toFixed(2)} ms   p99 ${b.p99.toFixed(2)} ms   (${withWebhook.latencies.length} ok, ${withWebhook.mutated} mutated, ${withWebhook.failures} failed)`);
     console.log(`  difference            p50 +${(b.p50 - a.p50).toFixed(2)} ms   p99 +${(b.p99 - a.p99).toFixed(2)} ms`);
     console.log(`  ratio                 p50 ×${(b.p50 / a.p50).toFixed(2)}   p99 ×${(b.p99 / a.p99).toFixed(2)}`);
     for (const [label, result] of [['alone', without], ['webhooks', withWebhook]] as const) {
