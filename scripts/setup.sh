@@ -77,7 +77,8 @@ for b in "${k8s_bins[@]}"; do
 done
 
 # Kubernetes 1.20 vendors reflect2 v1.0.1, whose map iteration is broken under Go 1.18+:
-# kube-apiserver crashes in json-iterator on the first custom resource it decodes. The build uses
+# kube-apiserver crashes in json-iterator on the first custom resource it decodes, or on the first
+# JSON patch a mutating webhook returns ("fatal error: fault"). The build uses
 # Debian's reflect2 1.0.2 instead; binaries built before that carry no stamp and are rebuilt once.
 fixed_stamp=$k8s_dir/bin/.reflect2-1.0.2
 if have_all_bins && [ ! -f "$fixed_stamp" ]; then say "cached Kubernetes binaries predate the reflect2 fix: rebuilding them"; fi

@@ -12,6 +12,7 @@ import { registerPkiCommands } from './commands/pki.ts';
 import { registerPlatformCommands } from './commands/platform.ts';
 import { registerRouterCommand } from './commands/router.ts';
 import { registerSidecarCommand } from './commands/sidecar.ts';
+import { registerWebhookCommands } from './commands/webhook.ts';
 import { version } from './version.ts';
 
 export function buildProgram(): Command {
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerIngressCommand(program);
   registerSidecarCommand(program);
   registerConnectCommand(program);
+  registerWebhookCommands(program);
   return program;
 }
 

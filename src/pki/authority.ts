@@ -123,6 +123,52 @@ export async function issueLeafCertificate(ca: CertificateAuthority, names: Requ
   return { ...bundle, privateKey: await privateKeyPem(keys.privateKey) };
 }
 
+/** The names of a platform endpoint's serving certificate. */
+export interface ServingNames {
+  readonly dns: readonly string[];
+  /** IP addresses, for endpoints dialled by address (an API server calling a webhook URL). */
+  readonly ip: readonly string[];
+}
+
+/**
+ * A serving certificate for one of the platform's own endpoints (the admission webhook), signed
+ * by the root: serverAuth only, DNS and IP SANs. Tenant CAs never issue IP addresses; only the
+ * platform does, for itself. Fails closed: a root that is not a root, or no names, is refused.
+ */
+export async function issuePlatformServingCertificate(root: CertificateAuthority, names: ServingNames, options: IssueOptions = {}): Promise<PemBundle> {
+  if (root.chain.length !== 0) {
+    throw new LandlordError('LL_PKI_NOT_A_ROOT_CA', 'platform serving certificates are signed by the platform root CA', {
+      hint: 'pass the directory written by "landlord pki init-root"',
+    });
+  }
+  if (names.dns.length + names.ip.length === 0) {
+    throw new LandlordError('LL_PKI_NAMES_MISSING', 'a serving certificate needs at least one DNS name or IP address');
+  }
+  const keys = await generateKeyPair(options.algorithm ?? 'ecdsa-p256');
+  const certificate = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerial(),
+    subject: new x509.Name([]),
+    issuer: root.certificate.subjectName,
+    ...validityPeriod(options, defaultLifetimeDays.leaf, root.certificate.notAfter),
+    publicKey: keys.publicKey,
+    signingKey: root.key.signingKey,
+    signingAlgorithm: signingParameters[root.key.algorithm],
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension(
+        [...names.dns.map((value) => ({ type: 'dns' as const, value })), ...names.ip.map((value) => ({ type: 'ip' as const, value }))],
+        true,
+      ),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(root.certificate),
+    ],
+  });
+  const rootPem = root.certificate.toString('pem');
+  return { certificate: certificate.toString('pem'), privateKey: await privateKeyPem(keys.privateKey), ca: rootPem };
+}
+
 /**
  * Signs a PEM PKCS#10 request for the names it asks for (its subjectAltName extension); the
  * requester keeps its key, so the bundle has no `privateKey`. Fails closed: a bad signature

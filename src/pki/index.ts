@@ -4,9 +4,9 @@
  * all of it to cert-manager-style Secrets and to PEM directories. See docs/pki.md.
  */
 export {
-  createRootCa, createTenantCa, defaultLifetimeDays, issueLeafCertificate, loadAuthority, renewLeafCertificate,
+  createRootCa, createTenantCa, defaultLifetimeDays, issueLeafCertificate, issuePlatformServingCertificate, loadAuthority, renewLeafCertificate,
   signCertificateRequest, tenantPolicyOf,
-  type CertificateAuthority, type IssueOptions, type PemBundle,
+  type CertificateAuthority, type IssueOptions, type PemBundle, type ServingNames,
 } from './authority.ts';
 export { readPemFile, readPkiDirectory, readPkiFiles, writePkiDirectory, writeRevocationList, isDirectory, type WriteOptions } from './files.ts';
 export { formatInspection, inspectPem, type CertificateReport, type CrlReport, type Inspection } from './inspect.ts';

@@ -1,0 +1,69 @@
+/**
+ * The decisions: pure functions from an AdmissionRequest (plus facts gathered about the tenant)
+ * to allow, deny or patch. The HTTPS shell (server.ts) only decodes, gathers and encodes.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { podMutators, type MutationContext } from './defaults.ts';
+import { isExemptFromTenantGuards } from './exemptions.ts';
+import { carriesHostnames, hostnameViolations, type HostnameFacts } from './hostnames.ts';
+import { diff } from './json-patch.ts';
+import { restrictedViolations } from './pod-security.ts';
+import { allow, deny, type AdmissionRequest, type Decision, type Violation } from './review-types.ts';
+import { tenantGuardViolations } from './tenant-guards.ts';
+import { podSpecSiteOf } from './workloads.ts';
+
+/** Facts gathered about the cluster that some validations need. */
+export interface ValidationContext {
+  /** Required for Routes and Ingresses; without it they are refused (fails closed). */
+  readonly hostnames?: HostnameFacts;
+}
+
+/**
+ * Validates a request for a tenant namespace (or a tenant's namespace object itself): tenant
+ * guards for everyone but the platform (exemptions.ts), then the restricted profile and hostname
+ * ownership for everyone. An UPDATE that leaves the pod spec as it was is not re-judged, so
+ * labelling or scaling a pod admitted before a rule existed keeps working.
+ */
+export function validate(request: AdmissionRequest, context: ValidationContext = {}): Decision {
+  const violations: Violation[] = [];
+  if (!isExemptFromTenantGuards(request)) violations.push(...tenantGuardViolations(request));
+  violations.push(...podSecurityViolations(request));
+  if (carriesHostnames(request)) {
+    violations.push(...(context.hostnames
+      ? hostnameViolations(request, context.hostnames)
+      : [{ rule: 'hostnames/tenantDomains', path: 'metadata.namespace', message: 'the tenant\'s domains could not be read, so no hostname can be admitted; retry later' }]));
+  }
+  return deny(violations);
+}
+
+function podSecurityViolations(request: AdmissionRequest): Violation[] {
+  if (request.operation !== 'CREATE' && request.operation !== 'UPDATE') return [];
+  const site = podSpecSiteOf(request.object);
+  if (site === undefined) return [];
+  if (request.operation === 'UPDATE' && request.subResource !== 'ephemeralcontainers') {
+    const before = podSpecSiteOf(request.oldObject);
+    if (before !== undefined && isDeepStrictEqual(before.spec, site.spec) && isDeepStrictEqual(before.annotations, site.annotations)) return [];
+  }
+  return restrictedViolations(site);
+}
+
+/**
+ * Applies the pod mutators (defaults.ts) to the pod or pod template in the request and returns
+ * the JSON patch; allows without a patch when nothing changes. Never denies: validation does.
+ */
+export function mutate(request: AdmissionRequest, context: MutationContext = {}): Decision {
+  if (request.operation !== 'CREATE' && request.operation !== 'UPDATE') return allow;
+  if (request.subResource) return allow;
+  const original = request.object;
+  const copy = structuredClone(original);
+  const site = podSpecSiteOf(copy);
+  if (site === undefined) return allow;
+  const applied = podMutators.filter((mutator) => {
+    const before = JSON.stringify(site.spec);
+    mutator.apply(site, context);
+    return JSON.stringify(site.spec) !== before;
+  });
+  const patch = diff(original, copy);
+  if (patch.length === 0) return allow;
+  return { allowed: true, patch, warnings: [`landlord applied defaults: ${applied.map((m) => m.name).join(', ')}`] };
+}

@@ -1,0 +1,52 @@
+/**
+ * `landlord webhook`: serves the admission webhooks until interrupted. Wiring only: decisions,
+ * TLS and certificate reloading live in src/admission.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Command } from 'commander';
+import { buildWebhookServer, kubeTenantFacts } from '../../admission/index.ts';
+import { LandlordError } from '../../shared/errors.ts';
+import { createLogger } from '../../shared/log.ts';
+
+export function registerWebhookCommands(program: Command): void {
+  program
+    .command('webhook')
+    .description('Serve the admission webhooks (restricted pod security, tenant guards, restricted defaults) over TLS.')
+    .requiredOption('--cert-dir <dir>', 'directory holding tls.crt and tls.key (re-read when they change)')
+    .option('--listen <address>', 'host:port to listen on', '0.0.0.0:8443')
+    .addHelpText('after', `
+Routes: POST /validate, POST /mutate (AdmissionReview admission.k8s.io/v1), GET /healthz.
+See docs/admission.md for what is enforced and how the webhooks are registered.
+
+Example:
+  landlord pki init-root --out pki/root
+  landlord webhook --cert-dir pki/webhook --listen 127.0.0.1:8443`)
+    .action(async (options: { certDir: string; listen: string }) => {
+      const { host, port } = parseListen(options.listen);
+      const logger = createLogger({ component: 'admission' });
+      // Tenants and Routes are read with the default credentials: in-cluster, or $KUBECONFIG.
+      const config = new KubeConfig();
+      config.loadFromDefault();
+      const facts = kubeTenantFacts(config);
+      const server = await buildWebhookServer({
+        certDir: options.certDir, logger,
+        hostnameFacts: (namespace) => facts.hostnameFacts(namespace),
+        mutationContext: (namespace) => facts.mutationContext(namespace),
+      });
+      const address = await server.listen(port, host);
+      logger.info('serving admission webhooks', { address: `${address.address}:${address.port}` });
+      await new Promise<void>((resolve) => {
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+      });
+      await server.close();
+    });
+}
+
+function parseListen(listen: string): { host: string; port: number } {
+  const match = /^(.*):(\d+)$/.exec(listen);
+  const port = Number(match?.[2]);
+  if (!match || !Number.isInteger(port) || port > 65535) {
+    throw new LandlordError('LL_ADMISSION_LISTEN_INVALID', `--listen ${JSON.stringify(listen)} is not host:port`, { hint: 'e.g. --listen 127.0.0.1:8443' });
+  }
+  return { host: (match[1] ?? '').replace(/^\[(.*)\]$/, '$1') || '0.0.0.0', port };
+}
