@@ -9,7 +9,7 @@ import { kubeTenantFacts } from '../../src/admission/index.ts';
 import type { DevCluster } from '../../src/devcluster/index.ts';
 import { platformManaged, startWebhook, tenantFixture, type RunningWebhook, type TenantFixture } from '../support/admission.ts';
 import { testCluster } from '../support/cluster.ts';
-import { installFixtureCrds } from '../support/fixture-crds.ts';
+import { installFixtureRouteAndTenantCrds } from '../support/landlord-crds-fixture.ts';
 import { KubeHttp } from '../support/kube-http.ts';
 
 const suffix = Date.now().toString(36);
@@ -49,7 +49,7 @@ describe('admission webhooks called by the API server', () => {
   const placement = { runtimeClassName: runtimeClass, nodeSelector: { 'landlord.dev/pool': hardName }, tolerations: [{ key: 'landlord.dev/dedicated', operator: 'Equal', value: hardName, effect: 'NoSchedule' }] };
 
   before(async () => {
-    await installFixtureCrds(cluster);
+    await installFixtureRouteAndTenantCrds(cluster.kubeConfig());
     acme = await tenantFixture(cluster, tenantName);
     hard = await tenantFixture(cluster, hardName);
     const custom = cluster.kubeConfig().makeApiClient(CustomObjectsApi);
