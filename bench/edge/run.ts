@@ -13,11 +13,11 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { parseArgs } from 'node:util';
+import { freePort, waitForPort } from '../support/net.ts';
 
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '8' }, idle: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '2' } } });
 const seconds = Math.min(60, Number(args.seconds));
@@ -26,30 +26,6 @@ const idleConnections = Math.min(5000, Number(args.idle));
 const work = mkdtempSync(path.join(tmpdir(), 'landlord-bench-edge-'));
 const children: ChildProcess[] = [];
 const ticksPerSecond = 100;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-async function waitForPort(port: number, name: string): Promise<void> {
-  for (let i = 0; i < 200; i += 1) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port }, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${name} does not listen on ${port}`);
-}
 
 function start(command: string, argv: string[]): ChildProcess {
   const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'inherit'] });

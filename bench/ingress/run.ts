@@ -9,10 +9,10 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { freePort, waitForPort } from '../support/net.ts';
 
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, connections: { type: 'string', default: '32' } } });
 const seconds = Math.min(30, Math.max(1, Number(args.seconds)));
@@ -20,30 +20,6 @@ const connections = Math.min(256, Math.max(1, Number(args.connections)));
 const work = mkdtempSync(path.join(tmpdir(), 'landlord-bench-ingress-'));
 const children: ChildProcess[] = [];
 const root = path.resolve(import.meta.dirname, '../..');
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-async function waitForPort(port: number, name: string): Promise<void> {
-  for (let i = 0; i < 200; i += 1) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port }, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${name} does not listen on ${port}`);
-}
 
 function start(command: string, argv: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
   const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'inherit'], env });

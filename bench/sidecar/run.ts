@@ -17,6 +17,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { parseArgs } from 'node:util';
 import { removeDirectory, temporaryDirectory, testPlatform, writeKubeletDirectory } from '../../src/sidecar/testing.ts';
+import { freePort, waitForPort } from '../support/net.ts';
 
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, megabytes: { type: 'string', default: '256' } } });
 const seconds = Math.min(30, Number(args.seconds));
@@ -24,30 +25,6 @@ const megabytes = Math.min(2048, Number(args.megabytes));
 const concurrency = 8;
 const cli = path.resolve(import.meta.dirname, '../../src/cli/main.ts');
 const children: ChildProcess[] = [];
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-async function waitForPort(port: number, name: string): Promise<void> {
-  for (let i = 0; i < 200; i += 1) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port }, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${name} does not listen on ${port}`);
-}
 
 /** The app: echoes a 1-byte probe; for bulk, counts bytes and answers `done` after `expected`. */
 async function startApp(): Promise<{ port: number; expectBulk(bytes: number): void; close(): void }> {
