@@ -74,6 +74,18 @@ for b in "${k8s_bins[@]}"; do
   fi
 done
 
+# Kubernetes 1.20 vendors reflect2 v1.0.1, whose map iteration corrupts memory under Go 1.18+:
+# kube-apiserver dies (SIGSEGV in json-iterator) on the first custom resource it decodes. Builds
+# overlay reflect2 v1.0.2's fix (scripts/kubernetes-patches/reflect2); binaries cached before the
+# fix are rebuilt once.
+patched_stamp=$k8s_dir/bin/.reflect2-go118
+if [ ! -f "$patched_stamp" ]; then
+  for b in "${k8s_bins[@]}"; do
+    [ -x "$k8s_dir/bin/$b" ] && say "$b in the cache predates the reflect2 fix: rebuilding it"
+    rm -f "$k8s_dir/bin/$b"
+  done
+fi
+
 if ! have_all_bins; then
   build=$cache/build
   mkdir -p "$build" "$k8s_dir/bin"
@@ -119,15 +131,22 @@ SRC
 -X $v/component-base/version.gitTreeState=clean \
 -X $v/client-go/pkg/version.gitVersion=v$k8s_version \
 -X $v/client-go/pkg/version.gitMajor=1 -X $v/client-go/pkg/version.gitMinor=20"
+  reflect2=$src/vendor/github.com/modern-go/reflect2
+  overlay=$build/reflect2-overlay.json
+  printf '{"Replace":{"%s":"%s","%s":"%s"}}\n' \
+    "$reflect2/unsafe_link.go" "$here/scripts/kubernetes-patches/reflect2/unsafe_link.go" \
+    "$reflect2/unsafe_map.go" "$here/scripts/kubernetes-patches/reflect2/unsafe_map.go" >"$overlay"
   for b in "${k8s_bins[@]}"; do
     [ -x "$k8s_dir/bin/$b" ] && continue
     say "building $b"
     t=$(date +%s)
-    (cd "$src" && go build -ldflags "$ldflags" -o "$k8s_dir/bin/$b.tmp" "./cmd/$b" >"$build/$b.log" 2>&1) ||
+    (cd "$src" && go build -overlay "$overlay" -ldflags "$ldflags" -o "$k8s_dir/bin/$b.tmp" "./cmd/$b" >"$build/$b.log" 2>&1) ||
       { echo "setup: building $b failed; see $build/$b.log" >&2; exit 1; }
     mv "$k8s_dir/bin/$b.tmp" "$k8s_dir/bin/$b"
     say "built $b in $(elapsed "$t")"
   done
+
+  touch "$patched_stamp"
 
   if [ ! -x "$k8s_dir/bin/pause" ]; then
     say "building the pause binary"
