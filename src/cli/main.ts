@@ -6,8 +6,10 @@
 import { Command, CommanderError } from 'commander';
 import { describeError } from '../shared/errors.ts';
 import { registerClusterCommands } from './commands/cluster.ts';
+import { registerOperatorCommands } from './commands/operator.ts';
 import { registerPkiCommands } from './commands/pki.ts';
 import { registerPlatformCommands } from './commands/platform.ts';
+import { registerTenantCommands } from './commands/tenant.ts';
 import { version } from './version.ts';
 
 export function buildProgram(): Command {
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
   registerPlatformCommands(program);
   registerClusterCommands(program);
   registerPkiCommands(program);
+  registerOperatorCommands(program);
+  registerTenantCommands(program);
   return program;
 }
 
