@@ -78,15 +78,11 @@ done
 # kube-apiserver dies (SIGSEGV in json-iterator) on the first custom resource it decodes. Builds
 # overlay reflect2 v1.0.2's fix (scripts/kubernetes-patches/reflect2); binaries cached before the
 # fix are rebuilt once.
+# Each binary is replaced atomically (build aside, then mv), so clusters keep starting meanwhile.
 patched_stamp=$k8s_dir/bin/.reflect2-go118
-if [ ! -f "$patched_stamp" ]; then
-  for b in "${k8s_bins[@]}"; do
-    [ -x "$k8s_dir/bin/$b" ] && say "$b in the cache predates the reflect2 fix: rebuilding it"
-    rm -f "$k8s_dir/bin/$b"
-  done
-fi
+if have_all_bins && [ ! -f "$patched_stamp" ]; then say "Kubernetes binaries in the cache predate the reflect2 fix: rebuilding them"; fi
 
-if ! have_all_bins; then
+if ! have_all_bins || [ ! -f "$patched_stamp" ]; then
   build=$cache/build
   mkdir -p "$build" "$k8s_dir/bin"
   if [ ! -d "$build/src/kubernetes" ]; then
@@ -137,7 +133,7 @@ SRC
     "$reflect2/unsafe_link.go" "$here/scripts/kubernetes-patches/reflect2/unsafe_link.go" \
     "$reflect2/unsafe_map.go" "$here/scripts/kubernetes-patches/reflect2/unsafe_map.go" >"$overlay"
   for b in "${k8s_bins[@]}"; do
-    [ -x "$k8s_dir/bin/$b" ] && continue
+    [ -x "$k8s_dir/bin/$b" ] && [ -f "$patched_stamp" ] && continue
     say "building $b"
     t=$(date +%s)
     (cd "$src" && go build -overlay "$overlay" -ldflags "$ldflags" -o "$k8s_dir/bin/$b.tmp" "./cmd/$b" >"$build/$b.log" 2>&1) ||
