@@ -149,6 +149,9 @@ export class KubeClient {
     if (response.statusCode !== 200) throw await errorOf(response);
     let buffered = '';
     response.setEncoding('utf8');
+    // The server ends a watch after timeoutSeconds; a connection to a server that vanished without
+    // closing it would otherwise hang for as long as TCP keep-alive takes to notice.
+    const deadline = setTimeout(() => response.destroy(), ((options.timeoutSeconds ?? 300) + 30) * 1000);
     await new Promise<void>((resolve, reject) => {
       const onData = (chunk: string): void => {
         buffered += chunk;
@@ -170,7 +173,7 @@ export class KubeClient {
       response.on('end', resolve);
       response.on('error', (error) => reject(unreachable(error)));
       response.on('close', resolve);
-    });
+    }).finally(() => clearTimeout(deadline));
   }
 
   async create<T extends KubeObject>(type: ResourceType, object: KubeObject): Promise<T> {

@@ -42,7 +42,8 @@ function readyCondition(outcome: Outcome, drafts: readonly Draft[]): Draft {
   if (outcome.kind === 'terminating') {
     return { type: 'Ready', status: 'False', reason: 'Terminating', message: `removing ${outcome.remaining} object(s) landlord created` };
   }
-  const failing = drafts.find((draft) => draft.status !== 'True');
+  // A False condition says what is wrong; an Unknown one only that it is blocked.
+  const failing = drafts.find((draft) => draft.status === 'False') ?? drafts.find((draft) => draft.status !== 'True');
   return failing === undefined
     ? { type: 'Ready', status: 'True', reason: 'Ready', message: 'every namespace, policy and certificate is in place' }
     : { type: 'Ready', status: 'False', reason: failing.reason, message: `${failing.type}: ${failing.message}` };
