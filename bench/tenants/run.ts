@@ -33,7 +33,7 @@ const kube = new KubeClient(cluster.kubeConfig(), { maxSockets: 32 });
 const port = await freePort();
 const operator = spawn(process.execPath, [
   main, 'controller', '--kubeconfig', cluster.kubeconfigPath, '--health-port', String(port), '--no-leader-elect', '--resync', String(resyncSeconds), '--workers', String(workers),
-], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, LANDLORD_LOG_LEVEL: 'warn' } });
+], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, LANDLORD_LOG_LEVEL: process.env.LANDLORD_LOG_LEVEL ?? 'warn' } });
 
 try {
   for (const crd of customResourceDefinitions) await kube.apply(resources.customResourceDefinitions, crd as unknown as KubeObject, fieldManager);
@@ -55,7 +55,7 @@ try {
     spec: { owners: { users: [`${name}-admin`] }, domains: [`*.${name}.example`], namespaces: Array.from({ length: namespacesPerTenant }, (_, n) => (n === 0 ? name : `${name}-${n}`)) },
   }));
   const created = performance.now();
-  await until('every tenant to be Ready', 1_800_000, async () => (await readyCount()) === tenants, 1000);
+  await until('every tenant to be Ready', 1_800_000, async () => (await readyCount()) === tenants, 2000);
   const ready = performance.now();
   const converged = await scrape();
 
@@ -81,7 +81,7 @@ try {
 }
 
 async function readyCount(): Promise<number> {
-  const { items } = await kube.list<TenantObject>(resources.tenants);
+  const { items } = await kube.list<TenantObject>(resources.tenants, { fromCache: true });
   return items.filter((t) => t.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True' && c.observedGeneration === t.metadata.generation)).length;
 }
 

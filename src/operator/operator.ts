@@ -110,7 +110,7 @@ export function buildOperator(deps: OperatorDeps): Operator {
     },
   });
   const namespaces = new Informer<KubeObject>({
-    client, type: resources.namespaces, logger, restarts,
+    client, type: resources.namespaces, logger, restarts, indexLabel: labels.tenant,
     onChange: (current, previous) => {
       const owners = new Set([current, previous].map((ns) => ns?.metadata.labels?.[labels.tenant]).filter((name) => name !== undefined));
       if (owners.size === 0) {
@@ -121,7 +121,7 @@ export function buildOperator(deps: OperatorDeps): Operator {
     },
   });
   const owned = ownedTypes.map(({ type, namespace }) => new Informer<KubeObject>({
-    client, type, labelSelector: managedSelector, logger, restarts, ...(namespace ? { namespace } : {}),
+    client, type, labelSelector: managedSelector, logger, restarts, indexLabel: labels.tenant, ...(namespace ? { namespace } : {}),
     onChange: (current, previous) => {
       if (current === undefined && previous !== undefined) reconciler?.forgetWrite(previous);
       const owner = (current ?? previous)?.metadata.labels?.[labels.tenant];

@@ -26,6 +26,8 @@ export interface InformerOptions<T extends KubeObject> {
   onChange: ChangeHandler<T>;
   /** Counts relists and watch restarts, labelled by resource and reason. */
   restarts?: Counter;
+  /** Index objects by the value of this label, for `withLabel` (e.g. the tenant an object belongs to). */
+  indexLabel?: string;
 }
 
 /** `namespace/name`, or `name` for cluster-scoped objects. */
@@ -36,6 +38,7 @@ export function objectKey(object: { metadata: { name: string; namespace?: string
 export class Informer<T extends KubeObject> {
   readonly #options: InformerOptions<T>;
   readonly #store = new Map<string, T>();
+  readonly #index = new Map<string, Map<string, T>>();
   #synced = false;
   #syncWaiters: Array<() => void> = [];
 
@@ -61,6 +64,11 @@ export class Informer<T extends KubeObject> {
 
   list(): T[] {
     return [...this.#store.values()];
+  }
+
+  /** Objects whose `indexLabel` has `value`, without scanning the cache. */
+  withLabel(value: string): T[] {
+    return [...(this.#index.get(value)?.values() ?? [])];
   }
 
   /** Runs until `signal` aborts; never rejects. */
@@ -114,6 +122,26 @@ export class Informer<T extends KubeObject> {
     }
   }
 
+  #reindex(key: string, current: T | undefined, previous: T | undefined): void {
+    const label = this.#options.indexLabel;
+    if (label === undefined) return;
+    const before = previous?.metadata.labels?.[label];
+    const after = current?.metadata.labels?.[label];
+    if (before !== undefined && before !== after) {
+      const bucket = this.#index.get(before);
+      bucket?.delete(key);
+      if (bucket?.size === 0) this.#index.delete(before);
+    }
+    if (after !== undefined && current !== undefined) {
+      let bucket = this.#index.get(after);
+      if (!bucket) {
+        bucket = new Map();
+        this.#index.set(after, bucket);
+      }
+      bucket.set(key, current);
+    }
+  }
+
   #record(current: T | undefined, key: string): void {
     const previous = this.#store.get(key);
     if (current === undefined) {
@@ -123,6 +151,7 @@ export class Informer<T extends KubeObject> {
       if (previous?.metadata.resourceVersion === current.metadata.resourceVersion && previous !== undefined) return;
       this.#store.set(key, current);
     }
+    this.#reindex(key, current, previous);
     this.#options.onChange(current, previous);
   }
 }

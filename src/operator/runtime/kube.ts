@@ -72,6 +72,11 @@ export interface ListOptions {
   labelSelector?: string;
 }
 
+export interface ListCallOptions extends ListOptions {
+  /** Serve from the API server's watch cache (resourceVersion=0): cheaper, possibly slightly stale. */
+  fromCache?: boolean;
+}
+
 export interface WatchOptions extends ListOptions {
   resourceVersion: string;
   signal: AbortSignal;
@@ -119,7 +124,7 @@ export class KubeClient {
   }
 
   /** Lists every object (paging through `continue`), with the list's resourceVersion. */
-  async list<T extends KubeObject>(type: ResourceType, options: ListOptions = {}): Promise<{ items: T[]; resourceVersion: string }> {
+  async list<T extends KubeObject>(type: ResourceType, options: ListCallOptions = {}): Promise<{ items: T[]; resourceVersion: string }> {
     const items: T[] = [];
     let token: string | undefined;
     let resourceVersion = '';
@@ -127,6 +132,7 @@ export class KubeClient {
       const query = new URLSearchParams({ limit: '500' });
       if (options.labelSelector) query.set('labelSelector', options.labelSelector);
       if (token) query.set('continue', token);
+      if (options.fromCache) query.set('resourceVersion', '0');
       const page = await this.#json<{ items: T[]; metadata: { resourceVersion: string; continue?: string } }>(
         'GET', type, `${collectionPath(type, options.namespace)}?${query.toString()}`);
       for (const item of page.items) items.push({ ...item, apiVersion: apiVersionOf(type), kind: type.kind });

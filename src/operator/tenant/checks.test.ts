@@ -7,7 +7,10 @@ const tenant = (name: string, spec: Partial<Tenant['spec']> = {}, created = '202
   apiVersion: 'landlord.dev/v1alpha1', kind: 'Tenant', metadata: { name, creationTimestamp: created },
   spec: { owners: {}, domains: [`*.${name}.example`], ...spec },
 });
-const view = (tenants: Tenant[] = [], namespaceOwners: Array<[string, string | undefined]> = []): ClusterView => ({ tenants, namespaceOwners: new Map(namespaceOwners) });
+const view = (tenants: Tenant[] = [], namespaces: Array<[string, string | undefined]> = []): ClusterView => {
+  const owners = new Map(namespaces);
+  return { tenants, namespace: (name) => ({ exists: owners.has(name), tenant: owners.get(name) }) };
+};
 
 const cases: Array<[string, Tenant, ClusterView, string | undefined]> = [
   ['accepts a tenant with its default namespace', tenant('acme'), view(), undefined],

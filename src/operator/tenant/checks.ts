@@ -19,8 +19,8 @@ export interface SpecProblem {
 /** What a check may look at besides the tenant: the other tenants and the cluster's namespaces. */
 export interface ClusterView {
   readonly tenants: readonly Tenant[];
-  /** Namespace name → the tenant label it carries (undefined: a namespace no tenant owns). */
-  readonly namespaceOwners: ReadonlyMap<string, string | undefined>;
+  /** Whether namespace `name` exists and which tenant its label names (undefined: none). */
+  namespace(name: string): { readonly exists: boolean; readonly tenant?: string | undefined };
 }
 
 /** The namespaces a tenant asks for (`[<tenant>]` when it names none). */
@@ -28,9 +28,16 @@ export function tenantNamespaces(tenant: Tenant): string[] {
   return tenant.spec.namespaces && tenant.spec.namespaces.length > 0 ? [...tenant.spec.namespaces] : [tenant.metadata.name];
 }
 
-/** The DNS zones a tenant's domains grant, sorted, without duplicates. */
+const zonesBySpec = new WeakMap<object, readonly string[]>();
+
+/** The DNS zones a tenant's domains grant, sorted, without duplicates (memoized per spec object). */
 export function tenantZones(tenant: Tenant): string[] {
-  return [...new Set(tenant.spec.domains.map((domain) => parseTenantDomain(domain)))].sort();
+  let zones = zonesBySpec.get(tenant.spec);
+  if (zones === undefined) {
+    zones = [...new Set(tenant.spec.domains.map((domain) => parseTenantDomain(domain)))].sort();
+    zonesBySpec.set(tenant.spec, zones);
+  }
+  return [...zones];
 }
 
 const reservedNamespaces = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease', platformNamespace]);
@@ -55,7 +62,10 @@ const namespacesAreNotReserved: Check = (tenant) => {
 };
 
 const namespacesAreNotOwnedElsewhere: Check = (tenant, view) => {
-  const taken = tenantNamespaces(tenant).filter((ns) => view.namespaceOwners.has(ns) && view.namespaceOwners.get(ns) !== tenant.metadata.name);
+  const taken = tenantNamespaces(tenant).filter((ns) => {
+    const found = view.namespace(ns);
+    return found.exists && found.tenant !== tenant.metadata.name;
+  });
   return taken.length === 0 ? undefined : {
     concern: 'Namespaces', reason: 'NamespaceTaken',
     message: `namespace(s) ${taken.join(', ')} already exist and do not belong to tenant ${tenant.metadata.name}: choose other names or remove them`,

@@ -31,9 +31,9 @@ export type TenantObject = Tenant & KubeObject;
 
 export interface TenantCaches {
   readonly tenants: Informer<TenantObject>;
-  /** Every namespace (a wanted name may be taken by a namespace landlord does not manage). */
+  /** Every namespace (a wanted name may be taken by a namespace landlord does not manage). Indexed by tenant label. */
   readonly namespaces: Informer<KubeObject>;
-  /** Namespaced objects labelled managed-by landlord, one cache per kind (Secrets: the platform namespace only). */
+  /** Namespaced objects labelled managed-by landlord, one cache per kind (Secrets: the platform namespace only). Indexed by tenant label. */
   readonly owned: readonly Informer<KubeObject>[];
 }
 
@@ -198,19 +198,25 @@ export class TenantReconciler implements Reconciler {
   }
 
   #clusterView(): ClusterView {
-    const namespaceOwners = new Map<string, string | undefined>();
-    for (const namespace of this.#deps.caches.namespaces.list()) namespaceOwners.set(namespace.metadata.name, namespaceTenant(namespace));
-    return { tenants: this.#deps.caches.tenants.list(), namespaceOwners };
+    const { namespaces, tenants } = this.#deps.caches;
+    return {
+      tenants: tenants.list(),
+      namespace: (name) => {
+        const found = namespaces.get(name);
+        return { exists: found !== undefined, tenant: found ? namespaceTenant(found) : undefined };
+      },
+    };
   }
 
   #existingNamespaces(tenant: string): string[] {
-    return this.#deps.caches.namespaces.list().filter((ns) => namespaceTenant(ns) === tenant).map((ns) => ns.metadata.name);
+    return this.#deps.caches.namespaces.withLabel(tenant).map((ns) => ns.metadata.name);
   }
 
+  /** What landlord created for `tenant`, from the caches' tenant-label indexes. */
   #ownedBy(tenant: string): KubeObject[] {
     const { namespaces, owned } = this.#deps.caches;
-    return [namespaces, ...owned].flatMap((cache) => cache.list())
-      .filter((object) => object.metadata.labels?.[labels.tenant] === tenant && object.metadata.labels[labels.managedBy] === 'landlord');
+    return [namespaces, ...owned].flatMap((cache) => cache.withLabel(tenant))
+      .filter((object) => object.metadata.labels?.[labels.managedBy] === 'landlord');
   }
 
   #observed(kind: string, namespace: string | undefined, name: string): KubeObject | undefined {
