@@ -61,6 +61,9 @@ export function isApiStatus(error: unknown, status: number): boolean {
 
 const writeVerbs = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/** Longest a non-watch request may take, connection and response body included. */
+const requestDeadlineMs = 90_000;
+
 export interface RequestCount {
   verb: string;
   resource: string;
@@ -231,6 +234,10 @@ export class KubeClient {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const transport = this.#server.protocol === 'https:' ? https : http;
     const basePath = this.#server.pathname.replace(/\/$/, '');
+    // Requests other than watches have an overall deadline, not only an idle timeout: a reconcile
+    // must never wait forever on one response.
+    const deadline = signal ? undefined : new AbortController();
+    const timer = deadline ? setTimeout(() => deadline.abort(new Error(`${method} ${path} took longer than ${requestDeadlineMs} ms`)), requestDeadlineMs) : undefined;
     return new Promise((resolve, reject) => {
       const request = transport.request({
         ...tls,
@@ -244,10 +251,15 @@ export class KubeClient {
           accept: 'application/json',
           ...(payload ? { 'content-type': contentType ?? 'application/json', 'content-length': payload.length } : {}),
         },
-        ...(signal ? { signal } : { timeout: 60_000 }),
-      }, resolve);
-      request.on('timeout', () => request.destroy(new Error(`${method} ${path} timed out`)));
-      request.on('error', (error) => reject(unreachable(error)));
+        signal: signal ?? deadline!.signal,
+      }, (response) => {
+        response.once('close', () => clearTimeout(timer));
+        resolve(response);
+      });
+      request.on('error', (error) => {
+        clearTimeout(timer);
+        reject(unreachable(error));
+      });
       request.end(payload);
     });
   }
@@ -292,6 +304,9 @@ function readBody(response: http.IncomingMessage): Promise<string> {
     response.on('data', (chunk: Buffer) => chunks.push(chunk));
     response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     response.on('error', (error) => reject(unreachable(error)));
+    response.on('close', () => {
+      if (!response.complete) reject(unreachable(new Error('the response ended early')));
+    });
   });
 }
 
