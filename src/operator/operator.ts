@@ -7,7 +7,7 @@
 import { labels, platformNamespace } from '../api/meta.ts';
 import type { Logger } from '../shared/log.ts';
 import { silentLogger } from '../shared/log.ts';
-import { ensurePlatform } from './platform.ts';
+import { ensurePlatform, ensurePlatformNamespace } from './platform.ts';
 import { Backoff } from './runtime/backoff.ts';
 import { runWorkers } from './runtime/controller.ts';
 import { serveHealth, type HealthServer } from './runtime/health.ts';
@@ -181,6 +181,7 @@ export function buildOperator(deps: OperatorDeps): Operator {
     if (deps.health) health = await serveHealth({ ...deps.health, ready: () => operator.isReady(), metrics });
     const signal = stopping.signal;
     if (elector) {
+      await untilDone(() => ensurePlatformNamespace(client), signal, logger);
       await elector.acquire(signal);
       if (elector.isLeader()) {
         void elector.renew(signal, () => {

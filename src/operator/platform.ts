@@ -22,12 +22,17 @@ export interface PlatformRoot {
 }
 
 export async function ensurePlatform(client: KubeClient, logger: Logger): Promise<PlatformRoot> {
+  await ensurePlatformNamespace(client);
+  await ensureApplied(client, tenantAdminClusterRole());
+  return ensureRootCa(client, logger);
+}
+
+/** The platform namespace; candidates need it before the first election, since the Lease lives there. */
+export async function ensurePlatformNamespace(client: KubeClient): Promise<void> {
   await ensureApplied(client, {
     apiVersion: 'v1', kind: 'Namespace',
     metadata: { name: platformNamespace, labels: { [namespaceNameLabel]: platformNamespace, 'app.kubernetes.io/part-of': 'landlord' } },
   });
-  await ensureApplied(client, tenantAdminClusterRole());
-  return ensureRootCa(client, logger);
 }
 
 async function ensureApplied(client: KubeClient, object: KubeObject): Promise<void> {
