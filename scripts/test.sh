@@ -6,5 +6,5 @@ bash scripts/setup.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
 echo "== type check"; tsc --noEmit -p .
 echo "== lint"; eslint --max-warnings 0 .
-echo "== generated files"; node scripts/generate-webhooks.ts --check
+echo "== generated files"; node scripts/generate.ts --check
 echo "== tests"; node scripts/run-tests.ts "${1:-all}"

@@ -13,6 +13,8 @@ import { registerPlatformCommands } from './commands/platform.ts';
 import { registerRouterCommand } from './commands/router.ts';
 import { registerSidecarCommand } from './commands/sidecar.ts';
 import { registerWebhookCommands } from './commands/webhook.ts';
+import { registerOperatorCommands } from './commands/operator.ts';
+import { registerTenantCommands } from './commands/tenant.ts';
 import { version } from './version.ts';
 
 export function buildProgram(): Command {
@@ -29,6 +31,8 @@ export function buildProgram(): Command {
   registerSidecarCommand(program);
   registerConnectCommand(program);
   registerWebhookCommands(program);
+  registerOperatorCommands(program);
+  registerTenantCommands(program);
   return program;
 }
 

@@ -8,8 +8,8 @@ import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, NodeV1Api, Rba
 import { kubeTenantFacts } from '../../src/admission/index.ts';
 import type { DevCluster } from '../../src/devcluster/index.ts';
 import { platformManaged, startWebhook, tenantFixture, type RunningWebhook, type TenantFixture } from '../support/admission.ts';
-import { testCluster } from '../support/cluster.ts';
-import { installFixtureRouteAndTenantCrds } from '../support/landlord-crds-fixture.ts';
+import { testCluster, eventually } from '../support/cluster.ts';
+import { installCrds } from '../support/tenants.ts';
 import { KubeHttp } from '../support/kube-http.ts';
 
 const suffix = Date.now().toString(36);
@@ -49,7 +49,7 @@ describe('admission webhooks called by the API server', () => {
   const placement = { runtimeClassName: runtimeClass, nodeSelector: { 'landlord.dev/pool': hardName }, tolerations: [{ key: 'landlord.dev/dedicated', operator: 'Equal', value: hardName, effect: 'NoSchedule' }] };
 
   before(async () => {
-    await installFixtureRouteAndTenantCrds(cluster.kubeConfig());
+    await installCrds(cluster.kubeConfig());
     acme = await tenantFixture(cluster, tenantName);
     hard = await tenantFixture(cluster, hardName);
     const custom = cluster.kubeConfig().makeApiClient(CustomObjectsApi);
@@ -151,6 +151,16 @@ describe('admission webhooks called by the API server', () => {
     });
     try {
       const path = `/api/v1/namespaces/${acme.namespace}`;
+      // RBAC authorizes from a cache: wait until the broad grant is in effect, so a 403 below can
+      // only come from the webhook.
+      await eventually('the broad namespace grant to take effect', async () => {
+        const review = await tenant.request('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectAccessReview',
+          spec: { resourceAttributes: { verb: 'patch', resource: 'namespaces', name: acme.namespace } },
+        });
+        return review.message.includes('"allowed":true') ? true : undefined;
+      });
       const removeLabel = await tenant.request('PATCH', path, { metadata: { labels: { 'landlord.dev/tenant': null } } }, 'application/merge-patch+json');
       assert.equal(removeLabel.status, 403);
       assert.match(removeLabel.message, /tenant\/platformLabels: metadata\.labels\[landlord\.dev\/tenant\] must not be removed \(".*" → unset\): only the platform writes it/);

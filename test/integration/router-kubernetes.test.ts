@@ -16,7 +16,7 @@ import { buildRouter, createKubernetesProvider, type KubernetesProvider, type Ro
 import { createTestPki, type TestPki } from '../../src/router/testing/certs.ts';
 import { closeServer, freePort, listen, startTlsEcho, type EchoBackend } from '../../src/router/testing/peers.ts';
 import { eventually, testCluster } from '../support/cluster.ts';
-import { installFixtureRouteAndTenantCrds } from '../support/landlord-crds-fixture.ts';
+import { installCrds } from '../support/tenants.ts';
 
 const group = 'landlord.dev';
 const version = 'v1alpha1';
@@ -92,7 +92,7 @@ describe('router Kubernetes provider', () => {
     kubeConfig = cluster.kubeConfig();
     core = kubeConfig.makeApiClient(CoreV1Api);
     custom = kubeConfig.makeApiClient(CustomObjectsApi);
-    await installFixtureRouteAndTenantCrds(kubeConfig);
+    await installCrds(kubeConfig);
     const discovery = (await kubeConfig.makeApiClient(ApisApi).getAPIVersions()).groups.find((g) => g.name === 'discovery.k8s.io');
     sliceVersion = discovery?.versions.some((v) => v.version === 'v1') ? 'v1' : 'v1beta1';
 

@@ -1,0 +1,65 @@
+/**
+ * `landlord controller`: runs the tenant operator until SIGTERM/SIGINT (graceful: finishes
+ * running reconciles, releases the Lease) or lost leadership (exit 1, to be restarted).
+ * Wiring only: everything else is src/operator's buildOperator.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Command } from 'commander';
+import { buildOperator, KubeClient } from '../../operator/index.ts';
+import { createLogger } from '../../shared/log.ts';
+import { loadKubeConfig } from './kubeconfig.ts';
+
+interface ControllerOptions {
+  kubeconfig?: string;
+  workers: string;
+  healthPort: string;
+  healthHost: string;
+  leaderElect: boolean;
+  identity?: string;
+  leaseDuration: string;
+  resync: string;
+}
+
+export function registerOperatorCommands(program: Command): void {
+  program
+    .command('controller')
+    .description('Run the tenant operator (Tenant → namespaces, RBAC, quotas, network policies, tenant CA).')
+    .option('--kubeconfig <file>', 'credentials to use (default: in-cluster, else KUBECONFIG or ~/.kube/config)')
+    .option('--workers <n>', 'tenants reconciled concurrently', '8')
+    .option('--health-port <port>', 'serve /healthz, /readyz and /metrics on this port (0: any free port; -1: off)', '8081')
+    .option('--health-host <host>', 'address for the health port', '127.0.0.1')
+    .option('--no-leader-elect', 'reconcile without a Lease (run a single replica only)')
+    .option('--identity <id>', 'this replica\'s name in the Lease (default: <hostname>_<random>)')
+    .option('--lease-duration <seconds>', 'how long a Lease outlives its holder\'s last renewal', '15')
+    .option('--resync <seconds>', 'reconcile every tenant this often, changed or not', '600')
+    .addHelpText('after', '\nExample:\n  landlord controller --kubeconfig ~/.kube/config --health-port 8081')
+    .action(async (options: ControllerOptions) => {
+      const logger = createLogger({ component: 'operator' });
+      const leaseMs = Number(options.leaseDuration) * 1000;
+      const healthPort = Number(options.healthPort);
+      const operator = buildOperator({
+        client: new KubeClient(loadKubeConfig(options.kubeconfig, { inCluster: true })),
+        logger,
+        workers: Number(options.workers),
+        resyncIntervalMs: Number(options.resync) * 1000,
+        ...(healthPort >= 0 ? { health: { port: healthPort, host: options.healthHost } } : {}),
+        ...(options.leaderElect ? {
+          leaderElection: {
+            identity: options.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`,
+            leaseDurationMs: leaseMs,
+            renewDeadlineMs: Math.round(leaseMs * 2 / 3),
+            renewIntervalMs: Math.max(200, Math.round(leaseMs / 6)),
+          },
+        } : {}),
+      });
+      const stop = (): void => void operator.stop();
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      const running = operator.run();
+      void operator.started().then(() => logger.info('reconciling', { healthPort: operator.healthPort() }));
+      const exit = await running;
+      logger.info('operator stopped', { reason: exit });
+      if (exit === 'lost-leadership') process.exitCode = 1;
+    });
+}

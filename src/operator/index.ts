@@ -1,0 +1,13 @@
+/**
+ * The tenant operator: Tenant → namespaces, owner RBAC, quotas, limits, network policies and a
+ * tenant CA, converged with server-side apply. See docs/operator.md.
+ */
+export { buildOperator, type LeaderElectionConfig, type Operator, type OperatorDeps, type OperatorExit } from './operator.ts';
+export { rootCaSecretName } from './platform.ts';
+export { KubeApiError, KubeClient, isApiStatus, type KubeObject, type ResourceType } from './runtime/kube.ts';
+export { resources } from './runtime/resources.ts';
+export { firstSpecProblem, tenantChecks, tenantNamespaces, tenantZones, type ClusterView, type SpecProblem } from './tenant/checks.ts';
+export { caAnnotations, desiredTenantObjects, objectNames, type TenantCa, type TenantInput } from './tenant/desired.ts';
+export { operatorRbacObjects, tenantAdminClusterRole, tenantAdminRoleName } from './tenant/rbac.ts';
+export { cleanupFinalizer, fieldManager } from './tenant/reconciler.ts';
+export { tenantStatus, type Outcome } from './tenant/status.ts';

@@ -1,0 +1,245 @@
+/**
+ * `desiredTenantObjects(input)`: every object landlord keeps for one tenant, as plain objects.
+ * Pure and deterministic: the same input gives the same objects in the same order, so applying
+ * them twice changes nothing. Each object is complete (every field landlord owns is set, defaults
+ * included), because server-side apply removes what an applied intent no longer contains.
+ *
+ * Per tenant namespace: the Namespace (tenant, tier and pod-security labels), the owners'
+ * RoleBinding, a ResourceQuota, a LimitRange, NetworkPolicies (docs/reference.md §3) and the trust
+ * bundle ConfigMap. In the platform namespace: the tenant CA Secret, the only place its key lives.
+ */
+import { labels, managedByValue, platformNamespace, podSecurityLabels } from '../../api/meta.ts';
+import type { Tenant, TenantQuota } from '../../api/tenant.ts';
+import { tenantCaSecret, tenantTrustBundle, type PemBundle } from '../../pki/index.ts';
+import type { KubeObject } from '../runtime/kube.ts';
+import { tenantNamespaces } from './checks.ts';
+import { tenantAdminRoleName } from './rbac.ts';
+
+/** A tenant CA as the operator keeps it: the bundle plus what it was issued for. */
+export interface TenantCa {
+  readonly bundle: PemBundle;
+  /** The zones in its name constraints, sorted. */
+  readonly zones: readonly string[];
+  /** SHA-256 of the certificate, colon-separated hex. */
+  readonly fingerprint: string;
+  /** RFC 3339. */
+  readonly notBefore: string;
+  /** RFC 3339. */
+  readonly notAfter: string;
+}
+
+export interface TenantInput {
+  readonly tenant: Tenant;
+  readonly ca: TenantCa;
+  /** The platform root CA (certificate and CRL; its key is never needed here). */
+  readonly root: PemBundle;
+  /** Tenants whose `network.allowFrom` names this tenant: this tenant's pods may connect to theirs. */
+  readonly reachableTenants: readonly string[];
+}
+
+/** Annotations on a tenant CA Secret saying what it was issued for (read back by the gatherer). */
+export const caAnnotations = {
+  zones: 'landlord.dev/ca-zones',
+  fingerprint: 'landlord.dev/ca-fingerprint',
+  notBefore: 'landlord.dev/ca-not-before',
+  notAfter: 'landlord.dev/ca-not-after',
+} as const;
+
+export const objectNames = {
+  roleBinding: 'landlord-tenant-admin',
+  quota: 'landlord-quota',
+  limits: 'landlord-limits',
+  denyAll: 'landlord-default-deny',
+  allowDns: 'landlord-allow-dns',
+  allowSameTenant: 'landlord-allow-same-tenant',
+  allowPlatform: 'landlord-allow-platform',
+  allowInternet: 'landlord-allow-internet',
+  allowFromTenants: 'landlord-allow-from-tenants',
+  allowToTenants: 'landlord-allow-to-tenants',
+} as const;
+
+/** The label every namespace carries with its own name (automatic from Kubernetes 1.21; written by landlord for 1.20). */
+export const namespaceNameLabel = 'kubernetes.io/metadata.name';
+
+export const defaultQuota: Required<TenantQuota> = {
+  cpu: '4', memory: '8Gi', ephemeralStorage: '20Gi', pods: 50, services: 20, secrets: 100, configMaps: 100, persistentVolumeClaims: 10,
+};
+
+export const defaultLimits = {
+  defaultRequest: { cpu: '100m', memory: '128Mi' },
+  default: { cpu: '500m', memory: '512Mi' },
+  max: { cpu: '2', memory: '4Gi' },
+} as const;
+
+/** Private, shared and link-local ranges (including cloud metadata, 169.254.169.254) internet egress never reaches. */
+export const nonInternetRanges = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.169.254/32'];
+
+export function desiredTenantObjects(input: TenantInput): KubeObject[] {
+  const namespaces = tenantNamespaces(input.tenant);
+  const perNamespace = namespaces.flatMap((namespace) => [
+    roleBinding(input.tenant, namespace),
+    resourceQuota(input.tenant, namespace),
+    limitRange(input.tenant, namespace),
+    ...networkPolicies(input, namespace),
+    tenantTrustBundle(input.tenant.metadata.name, input.ca.bundle, input.root, namespace) as unknown as KubeObject,
+  ]);
+  return [...namespaces.map((namespace) => namespaceObject(input.tenant, namespace)), ...perNamespace, caSecret(input)];
+}
+
+function tenantLabels(tenant: Tenant): Record<string, string> {
+  return { [labels.managedBy]: managedByValue, [labels.tenant]: tenant.metadata.name };
+}
+
+function meta(tenant: Tenant, name: string, namespace: string): KubeObject['metadata'] {
+  return { name, namespace, labels: tenantLabels(tenant) };
+}
+
+function namespaceObject(tenant: Tenant, name: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name,
+      labels: {
+        ...tenantLabels(tenant),
+        [labels.tier]: tenant.spec.tier ?? 'soft',
+        [namespaceNameLabel]: name,
+        [podSecurityLabels.enforce]: 'restricted',
+        [podSecurityLabels.enforceVersion]: 'latest',
+        [podSecurityLabels.audit]: 'restricted',
+        [podSecurityLabels.warn]: 'restricted',
+      },
+    },
+  };
+}
+
+function roleBinding(tenant: Tenant, namespace: string): KubeObject {
+  const owners = tenant.spec.owners;
+  const rbacGroup = 'rbac.authorization.k8s.io';
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: meta(tenant, objectNames.roleBinding, namespace),
+    roleRef: { apiGroup: rbacGroup, kind: 'ClusterRole', name: tenantAdminRoleName },
+    subjects: [
+      ...(owners.users ?? []).map((name) => ({ apiGroup: rbacGroup, kind: 'User', name })),
+      ...(owners.groups ?? []).map((name) => ({ apiGroup: rbacGroup, kind: 'Group', name })),
+      ...(owners.serviceAccounts ?? []).map((ref) => {
+        const [saNamespace = '', name = ''] = ref.split('/');
+        return { kind: 'ServiceAccount', name, namespace: saNamespace };
+      }),
+    ],
+  };
+}
+
+/** MTB FNS-1 (cpu, memory, ephemeral-storage) and FNS-2 (object counts; no NodePorts, no LoadBalancers). */
+function resourceQuota(tenant: Tenant, namespace: string): KubeObject {
+  const quota = { ...defaultQuota, ...tenant.spec.quota };
+  return {
+    apiVersion: 'v1',
+    kind: 'ResourceQuota',
+    metadata: meta(tenant, objectNames.quota, namespace),
+    spec: {
+      hard: {
+        'requests.cpu': quota.cpu,
+        'limits.cpu': quota.cpu,
+        'requests.memory': quota.memory,
+        'limits.memory': quota.memory,
+        'requests.ephemeral-storage': quota.ephemeralStorage,
+        'limits.ephemeral-storage': quota.ephemeralStorage,
+        pods: String(quota.pods),
+        services: String(quota.services),
+        replicationcontrollers: '0',
+        resourcequotas: '1',
+        secrets: String(quota.secrets),
+        configmaps: String(quota.configMaps),
+        persistentvolumeclaims: String(quota.persistentVolumeClaims),
+        'services.nodeports': '0',
+        'services.loadbalancers': '0',
+      },
+    },
+  };
+}
+
+function limitRange(tenant: Tenant, namespace: string): KubeObject {
+  const limits = tenant.spec.limits ?? {};
+  return {
+    apiVersion: 'v1',
+    kind: 'LimitRange',
+    metadata: meta(tenant, objectNames.limits, namespace),
+    spec: {
+      limits: [{
+        type: 'Container',
+        defaultRequest: { ...defaultLimits.defaultRequest, ...limits.defaultRequest },
+        default: { ...defaultLimits.default, ...limits.default },
+        max: { ...defaultLimits.max, ...limits.max },
+      }],
+    },
+  };
+}
+
+function networkPolicies(input: TenantInput, namespace: string): KubeObject[] {
+  const { tenant } = input;
+  const name = tenant.metadata.name;
+  const policy = (policyName: string, spec: object): KubeObject => ({
+    apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta(tenant, policyName, namespace), spec,
+  });
+  const tenantSelector = (tenants: readonly string[]): object => ({
+    namespaceSelector: { matchExpressions: [{ key: labels.tenant, operator: 'In', values: [...tenants].sort() }] },
+  });
+  const policies = [
+    policy(objectNames.denyAll, { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }),
+    policy(objectNames.allowDns, {
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [{
+        to: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+        ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
+      }],
+    }),
+    policy(objectNames.allowSameTenant, {
+      podSelector: {},
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [{ from: [tenantSelector([name])] }],
+      egress: [{ to: [tenantSelector([name])] }],
+    }),
+    policy(objectNames.allowPlatform, {
+      podSelector: {},
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [{ namespaceSelector: { matchLabels: { [namespaceNameLabel]: platformNamespace } } }] }],
+    }),
+  ];
+  if (tenant.spec.network?.internetEgress) {
+    policies.push(policy(objectNames.allowInternet, {
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: nonInternetRanges } }] }],
+    }));
+  }
+  const allowFrom = (tenant.spec.network?.allowFrom ?? []).filter((peer) => peer !== name);
+  if (allowFrom.length > 0) {
+    policies.push(policy(objectNames.allowFromTenants, { podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [tenantSelector(allowFrom)] }] }));
+  }
+  const reachable = input.reachableTenants.filter((peer) => peer !== name);
+  if (reachable.length > 0) {
+    policies.push(policy(objectNames.allowToTenants, { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [tenantSelector(reachable)] }] }));
+  }
+  return policies;
+}
+
+function caSecret(input: TenantInput): KubeObject {
+  const secret = tenantCaSecret(input.tenant.metadata.name, input.ca.bundle, platformNamespace);
+  return {
+    ...secret,
+    metadata: {
+      ...secret.metadata,
+      labels: { ...secret.metadata.labels },
+      annotations: {
+        [caAnnotations.zones]: input.ca.zones.join(','),
+        [caAnnotations.fingerprint]: input.ca.fingerprint,
+        [caAnnotations.notBefore]: input.ca.notBefore,
+        [caAnnotations.notAfter]: input.ca.notAfter,
+      },
+    },
+  };
+}
