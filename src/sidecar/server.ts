@@ -19,6 +19,7 @@ import { peerFacts } from './peer.ts';
 import { authorizePeer, type ClientAuthentication, type PeerPolicy } from './policy.ts';
 import { createPreambleParser } from './preamble.ts';
 import { splice } from './splice.ts';
+import { drainServer } from './drain.ts';
 
 export interface Endpoint {
   readonly host: string;
@@ -220,13 +221,7 @@ export function buildSidecarServer(options: SidecarServerOptions): SidecarServer
       policy = policyFor(options.authorization, next);
       tlsServer.setSecureContext(serverContextOptions(next));
     },
-    async drain(timeoutMs) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      const deadline = Date.now() + timeoutMs;
-      while (open.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-      for (const socket of open) socket.destroy();
-      await closed;
-    },
+    drain: (timeoutMs) => drainServer(server, open, timeoutMs),
   };
 }
 

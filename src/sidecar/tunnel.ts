@@ -16,6 +16,7 @@ import { parseSubjectAltNames } from './peer.ts';
 import { knownChainErrorReason } from './policy.ts';
 import { handshakeFailureReason, tcpDialer, type Dialer, type Endpoint } from './server.ts';
 import { splice } from './splice.ts';
+import { drainServer } from './drain.ts';
 
 export interface TunnelCredentials {
   /** Trust anchors for the server's chain: the platform root, or a tenant CA. */
@@ -114,12 +115,6 @@ export function buildTunnel(options: TunnelOptions): Tunnel {
     updateCredentials(next) {
       context = tunnelContext(next);
     },
-    async drain(timeoutMs) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      const deadline = Date.now() + timeoutMs;
-      while (open.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-      for (const socket of open) socket.destroy();
-      await closed;
-    },
+    drain: (timeoutMs) => drainServer(server, open, timeoutMs),
   };
 }
