@@ -1,6 +1,6 @@
 /** The Kubernetes binaries the local cluster runs, built by scripts/setup.sh into a cache. */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { LandlordError } from '../shared/errors.ts';
@@ -26,6 +26,8 @@ export function locateBinaries(): Binaries {
   const kubernetes = Object.fromEntries(kubernetesBinaries.map((name) => [name, path.join(kubeDir, name)])) as Record<KubernetesBinary, string>;
   const binaries: Binaries = { kubernetes, etcd: '/usr/bin/etcd', containerd: '/usr/bin/containerd', ctr: '/usr/bin/ctr' };
   const missing = [...Object.values(kubernetes), binaries.etcd, binaries.containerd, binaries.ctr].filter((file) => !isExecutable(file));
+  // Builds without Debian's reflect2 1.0.2 crash kube-apiserver on custom resources (scripts/setup.sh).
+  if (!existsSync(path.join(kubeDir, '.reflect2-1.0.2'))) missing.push(`${kubeDir} (built before the reflect2 fix)`);
   if (missing.length > 0) {
     throw new LandlordError('LL_DEVCLUSTER_BINARY_MISSING', `missing: ${missing.join(', ')}`, {
       hint: 'run `npm run setup` (builds Kubernetes from Debian\'s source package; about 10 minutes the first time)',
