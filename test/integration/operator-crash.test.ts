@@ -59,7 +59,10 @@ describe('operator crash safety', () => {
       const { items } = await kube.list<TenantObject>(resources.tenants);
       const ours = items.filter((t) => names.includes(t.metadata.name));
       const ready = ours.filter((t) => t.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True' && c.observedGeneration === t.metadata.generation));
-      const namespacesGone = await Promise.all([...deleted].map(async (name) => (await kube.get(resources.namespaces, name)) === undefined));
+      // Namespace contents are removed by Kubernetes' namespace controller after the operator
+      // deletes the namespace: converged means those namespaces are gone, not just terminating.
+      const removed = [...deleted, ...[...changed].map((name) => `${name}-b`)];
+      const namespacesGone = await Promise.all(removed.map(async (name) => (await kube.get(resources.namespaces, name)) === undefined));
       return ours.length === names.length - deleted.size && ready.length === ours.length && namespacesGone.every(Boolean);
     }, () => controller?.logTail() ?? '');
 
