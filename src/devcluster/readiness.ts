@@ -47,35 +47,26 @@ export interface TlsClientMaterial {
   insecure?: boolean;
 }
 
-/** The HTTP status of a GET over TLS, or an exception if no answer came. */
-export function httpsStatus(url: string, tls: TlsClientMaterial, timeoutMs = 2000): Promise<number> {
+/** The HTTP status and body of a GET over TLS, or an exception if no answer came. */
+function httpsGet(url: string, tls: TlsClientMaterial, timeoutMs: number): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const request = https.get(url, { ...tls, rejectUnauthorized: !tls.insecure, timeout: timeoutMs, agent: false }, (response) => {
-      response.resume();
-      resolve(response.statusCode ?? 0);
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      response.on('error', reject);
     });
     request.on('timeout', () => request.destroy(new Error(`no answer from ${url} within ${timeoutMs} ms`)));
     request.on('error', reject);
   });
 }
 
+export async function httpsStatus(url: string, tls: TlsClientMaterial, timeoutMs = 2000): Promise<number> {
+  return (await httpsGet(url, tls, timeoutMs)).status;
+}
+
 /** GET a JSON document over TLS; undefined on any non-200 answer. */
-export function httpsJson(url: string, tls: TlsClientMaterial, timeoutMs = 2000): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const request = https.get(url, { ...tls, rejectUnauthorized: !tls.insecure, timeout: timeoutMs, agent: false }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
-        if (response.statusCode !== 200) return resolve(undefined);
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-        } catch (error) {
-          reject(error instanceof Error ? error : new Error(String(error)));
-        }
-      });
-      response.on('error', reject);
-    });
-    request.on('timeout', () => request.destroy(new Error(`no answer from ${url} within ${timeoutMs} ms`)));
-    request.on('error', reject);
-  });
+export async function httpsJson(url: string, tls: TlsClientMaterial, timeoutMs = 2000): Promise<unknown> {
+  const { status, body } = await httpsGet(url, tls, timeoutMs);
+  return status === 200 ? (JSON.parse(body) as unknown) : undefined;
 }

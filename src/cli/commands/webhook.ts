@@ -2,11 +2,11 @@
  * `landlord webhook`: serves the admission webhooks until interrupted. Wiring only: decisions,
  * TLS and certificate reloading live in src/admission.
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { buildWebhookServer, kubeTenantFacts } from '../../admission/index.ts';
 import { LandlordError } from '../../shared/errors.ts';
 import { createLogger } from '../../shared/log.ts';
+import { loadKubeConfig } from './kubeconfig.ts';
 
 export function registerWebhookCommands(program: Command): void {
   program
@@ -25,9 +25,7 @@ Example:
       const { host, port } = parseListen(options.listen);
       const logger = createLogger({ component: 'admission' });
       // Tenants and Routes are read with the default credentials: in-cluster, or $KUBECONFIG.
-      const config = new KubeConfig();
-      config.loadFromDefault();
-      const facts = kubeTenantFacts(config);
+      const facts = kubeTenantFacts(loadKubeConfig(undefined, { inCluster: true }));
       const server = await buildWebhookServer({
         certDir: options.certDir, logger,
         hostnameFacts: (namespace) => facts.hostnameFacts(namespace),

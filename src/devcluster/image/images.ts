@@ -9,7 +9,7 @@ import { LandlordError } from '../../shared/errors.ts';
 import { writeImageArchive, type ImageArchive, type LayerBuilder } from './archive.ts';
 
 /** The user images run as unless a pod says otherwise: not root, as restricted pod security wants. */
-export const imageUser = { uid: 65532, name: 'landlord' } as const;
+const imageUser = { uid: 65532, name: 'landlord' } as const;
 export const testAppImage = 'landlord.dev/test-app:dev';
 export const landlordImage = 'landlord.dev/landlord:dev';
 
