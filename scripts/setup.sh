@@ -65,7 +65,7 @@ if [ ! -x "$here/node_modules/.bin/node" ] || [ "$here/package-lock.json" -nt "$
 fi
 
 # --- 3. Kubernetes binaries -----------------------------------------------------------------------
-k8s_bins=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
+k8s_bins=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
 have_all_bins() { for b in "${k8s_bins[@]}"; do [ -x "$k8s_dir/bin/$b" ] || return 1; done; [ -x "$k8s_dir/bin/pause" ]; }
 
 # A binary that does not report the expected version (an older build of this script) is rebuilt.

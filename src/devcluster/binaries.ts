@@ -6,7 +6,7 @@ import path from 'node:path';
 import { LandlordError } from '../shared/errors.ts';
 
 export const kubernetesVersion = '1.20.2';
-const kubernetesBinaries = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'pause'] as const;
+const kubernetesBinaries = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'kubectl', 'pause'] as const;
 export type KubernetesBinary = (typeof kubernetesBinaries)[number];
 
 export interface Binaries {
