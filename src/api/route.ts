@@ -28,7 +28,8 @@ export interface RouteSpec {
   hostname: string;
   protocol: RouteProtocol;
   backend: { service: string; port: number };
-  tls?: { mode?: TlsMode; clientAuthentication?: ClientAuthentication };
+  /** `secretName`: a `kubernetes.io/tls` Secret in the Route's namespace to serve instead of one issued from the tenant CA. */
+  tls?: { mode?: TlsMode; clientAuthentication?: ClientAuthentication; secretName?: string };
   /** Send PROXY protocol v2 to the backend so it learns the client's address. */
   proxyProtocol?: boolean;
 }

@@ -42,7 +42,7 @@ const everyRouteField: Route = {
     hostname: 'db.acme.example',
     protocol: 'postgres',
     backend: { service: 'postgres', port: 5432 },
-    tls: { mode: 'sidecar', clientAuthentication: 'required' },
+    tls: { mode: 'sidecar', clientAuthentication: 'required', secretName: 'db-own-cert' },
     proxyProtocol: true,
   },
   status: {

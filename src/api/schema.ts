@@ -134,6 +134,7 @@ export const routeSpecSchema: JsonSchema = object('One hostname of a tenant serv
   tls: object('Where TLS ends and how clients authenticate.', {
     mode: string('sidecar, ingress or passthrough.', { enum: ['sidecar', 'ingress', 'passthrough'] }),
     clientAuthentication: string('none, optional or required.', { enum: ['none', 'optional', 'required'] }),
+    secretName: string('A kubernetes.io/tls Secret in the Route\'s namespace to serve instead of a certificate issued from the tenant CA.', { pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', maxLength: 253 }),
   }),
   proxyProtocol: { type: 'boolean', description: 'Send PROXY protocol v2 to the backend.' },
 }, ['hostname', 'protocol', 'backend']);
