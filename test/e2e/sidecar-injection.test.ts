@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
-import { kubeTenantFacts } from '../../src/admission/index.ts';
+import { kubeTenantFacts, type TenantFacts } from '../../src/admission/index.ts';
 import { routeCertificateSecretName, routeSidecarServiceName, sidecarPortName } from '../../src/api/route.ts';
 import { buildLandlordImage, buildTestAppImage, landlordImage, testAppImage } from '../../src/devcluster/index.ts';
 import { buildRouter, createKubernetesProvider, type KubernetesProvider, type Router } from '../../src/router/index.ts';
@@ -48,6 +48,7 @@ describe('an injected TLS sidecar on a real node', () => {
   let work: string;
   let acme: TenantFixture;
   let webhook: RunningWebhook;
+  let facts: TenantFacts;
   let router: Router;
   let provider: KubernetesProvider;
   let routerPort: number;
@@ -83,7 +84,7 @@ describe('an injected TLS sidecar on a real node', () => {
     await core.createNamespacedSecret({ namespace: acme.namespace, body: { metadata: { name: routeCertificateSecretName('web') }, type: 'kubernetes.io/tls', stringData: { 'tls.crt': files['tls.crt'] ?? '', 'tls.key': files['tls.key'] ?? '' } } });
     await core.createNamespacedConfigMap({ namespace: acme.namespace, body: { metadata: { name: 'landlord-tenant-ca' }, data: { 'ca.crt': files['ca.crt'] ?? '', 'root.crt': files['root.crt'] ?? '', 'ca.crl': files['ca.crl'] ?? '', 'root.crl': files['root.crl'] ?? '' } } });
 
-    const facts = kubeTenantFacts(admin);
+    facts = kubeTenantFacts(admin);
     webhook = await startWebhook(cluster, {
       tenants: [tenantName], probeNamespace: acme.namespace,
       deps: { hostnameFacts: (namespace) => facts.hostnameFacts(namespace), mutationContext: (namespace, needs) => facts.mutationContext(namespace, needs), sidecar: { image: landlordImage, imagePullPolicy: 'IfNotPresent', routerSourceCidr: '10.244.0.1/32' } },
@@ -109,6 +110,7 @@ describe('an injected TLS sidecar on a real node', () => {
     provider?.close();
     if (router) await closeServer(router.tlsServer);
     await webhook?.remove();
+    facts?.close();
     rmSync(work, { recursive: true, force: true });
   });
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
-import { kubeTenantFacts } from '../../src/admission/index.ts';
+import { kubeTenantFacts, type TenantFacts } from '../../src/admission/index.ts';
 import { sidecarPortName } from '../../src/api/route.ts';
 import type { DevCluster } from '../../src/devcluster/index.ts';
 import { startWebhook, tenantFixture, type RunningWebhook, type TenantFixture } from '../support/admission.ts';
@@ -24,6 +24,7 @@ describe('TLS sidecar injection called by the API server', () => {
   const tenantName = `inject${suffix}`;
   let acme: TenantFixture;
   let webhook: RunningWebhook;
+  let facts: TenantFacts;
   let tenant: KubeHttp;
   let core: CoreV1Api;
 
@@ -44,7 +45,7 @@ describe('TLS sidecar injection called by the API server', () => {
     core = admin.makeApiClient(CoreV1Api);
     const custom = admin.makeApiClient(CustomObjectsApi);
     await custom.createClusterCustomObject({ group: 'landlord.dev', version: 'v1alpha1', plural: 'tenants', body: { apiVersion: 'landlord.dev/v1alpha1', kind: 'Tenant', metadata: { name: tenantName }, spec: { owners: { groups: [acme.group] }, domains: [`*.${tenantName}.example`] } } });
-    const facts = kubeTenantFacts(admin);
+    facts = kubeTenantFacts(admin);
     webhook = await startWebhook(cluster, {
       tenants: [tenantName], probeNamespace: acme.namespace,
       deps: {
@@ -78,6 +79,7 @@ describe('TLS sidecar injection called by the API server', () => {
   });
   after(async () => {
     await webhook?.remove();
+    facts?.close();
   });
 
   it('gives a tenant\u2019s pod one sidecar per sidecar-mode Route selecting it, in Route-name order', async () => {

@@ -29,7 +29,7 @@ Example:
       const sidecar = sidecarSettings({ image: options.sidecarImage, imagePullPolicy: options.sidecarImagePullPolicy, routerSourceCidr: options.routerSourceCidr });
       const logger = createLogger({ component: 'admission' });
       // Tenants and Routes are read with the default credentials: in-cluster, or $KUBECONFIG.
-      const facts = kubeTenantFacts(loadKubeConfig(undefined, { inCluster: true }));
+      const facts = kubeTenantFacts(loadKubeConfig(undefined, { inCluster: true }), { logger });
       const server = await buildWebhookServer({
         certDir: options.certDir, logger, sidecar,
         hostnameFacts: (namespace) => facts.hostnameFacts(namespace),
@@ -41,6 +41,7 @@ Example:
         for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
       });
       await server.close();
+      facts.close();
     });
 }
 
