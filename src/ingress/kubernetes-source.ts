@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, NetworkingV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { apiGroup, apiVersionName } from '../api/meta.ts';
 import { routePlural, type Route } from '../api/route.ts';
-import { LandlordError } from '../shared/errors.ts';
+import type { LandlordError } from '../shared/errors.ts';
 import { silentLogger, type Logger } from '../shared/log.ts';
 import { certificatePemsFromSecrets, CertificateSet, serverCertificate, type CertificatePem, type KubeSecret, type ServerCertificate } from './certificates.ts';
 import type { IngressConfiguration } from './ingress.ts';

@@ -21,6 +21,7 @@ import type { Logger } from '../shared/log.ts';
 import { buildCertificateSet, readCertificateDirectories } from './certificates.ts';
 import { parseIngressConfig, type IngressFileConfig } from './config-file.ts';
 import { buildIngress, type Ingress, type IngressConfiguration } from './ingress.ts';
+import type { BackoffPolicy } from './kube-watch.ts';
 import { startKubernetesSource, type KubernetesSource } from './kubernetes-source.ts';
 import { buildIngressTable } from './translate.ts';
 
@@ -155,6 +156,8 @@ export interface KubernetesIngressOptions {
   readonly logger: Logger;
   readonly accessLog?: Writable;
   readonly debounceMs?: number;
+  /** Reconnect backoff of the watches. */
+  readonly backoff?: BackoffPolicy;
 }
 
 /**
@@ -192,6 +195,7 @@ export async function serveKubernetesIngress(options: KubernetesIngressOptions):
     },
     ...(options.ingressClassName ? { ingressClassName: options.ingressClassName } : {}),
     ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
+    ...(options.backoff ? { backoff: options.backoff } : {}),
   });
   logger.info('ingress listening', { tenant, addresses, namespaces: options.namespaces });
   return {

@@ -19,6 +19,7 @@ import { WorkQueue } from './runtime/queue.ts';
 import { resources } from './runtime/resources.ts';
 import { sleep } from './runtime/sleep.ts';
 import { overlaps, tenantNamespaces, tenantZones } from './tenant/checks.ts';
+import type { TenantIngressConfig } from './tenant/desired.ts';
 import { TenantReconciler, type TenantObject } from './tenant/reconciler.ts';
 
 export interface LeaderElectionConfig {
@@ -41,6 +42,8 @@ export interface OperatorDeps {
   readonly leaderElection?: LeaderElectionConfig;
   /** Serve /healthz, /readyz and /metrics here (port 0: any free port). */
   readonly health?: { readonly port: number; readonly host?: string };
+  /** Deploy one ingress per tenant with this image and router source CIDR; without it, none. */
+  readonly ingress?: TenantIngressConfig;
 }
 
 export type OperatorExit = 'stopped' | 'lost-leadership';
@@ -70,6 +73,10 @@ const ownedTypes: ReadonlyArray<{ type: ResourceType; namespace?: string }> = [
   { type: resources.limitRanges },
   { type: resources.networkPolicies },
   { type: resources.configMaps },
+  { type: resources.serviceAccounts },
+  { type: resources.services },
+  { type: resources.deployments },
+  { type: resources.roles },
   { type: resources.secrets, namespace: platformNamespace },
 ];
 
@@ -161,7 +168,7 @@ export function buildOperator(deps: OperatorDeps): Operator {
   const lead = async (signal: AbortSignal): Promise<void> => {
     const root = await untilDone(() => ensurePlatform(client, logger), signal, logger);
     if (root === undefined) return;
-    reconciler = new TenantReconciler({ client, caches: { tenants, namespaces, owned }, root, clock: deps.clock ?? (() => new Date()), logger, writes });
+    reconciler = new TenantReconciler({ client, caches: { tenants, namespaces, owned }, root, clock: deps.clock ?? (() => new Date()), logger, writes, ...(deps.ingress ? { ingress: deps.ingress } : {}) });
     const watching = caches.map((cache) => cache.run(signal));
     await Promise.race([Promise.all(caches.map((cache) => cache.waitForSync())), new Promise((resolve) => signal.addEventListener('abort', resolve))]);
     if (signal.aborted) return void (await Promise.all(watching));
