@@ -56,6 +56,7 @@ export function registerOperatorCommands(program: Command): void {
     .option('--router-source-cidr <cidr>', 'where the edge router connects from: tenant ingresses require and believe PROXY v2 from it', defaultRouterSourceCidr)
     .addHelpText('after', '\nExample:\n  landlord controller --kubeconfig ~/.kube/config --health-port 8081')
     .action(async (options: ControllerOptions) => {
+      const ingress = { image: options.image, routerSourceCidr: cidr(options.routerSourceCidr) };
       const logger = createLogger({ component: 'operator' });
       const leaseMs = Number(options.leaseDuration) * 1000;
       const healthPort = Number(options.healthPort);
@@ -64,7 +65,7 @@ export function registerOperatorCommands(program: Command): void {
         logger,
         workers: Number(options.workers),
         resyncIntervalMs: Number(options.resync) * 1000,
-        ingress: { image: options.image, routerSourceCidr: cidr(options.routerSourceCidr) },
+        ingress,
         ...(healthPort >= 0 ? { health: { port: healthPort, host: options.healthHost } } : {}),
         ...(options.leaderElect ? {
           leaderElection: {
