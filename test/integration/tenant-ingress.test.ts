@@ -122,6 +122,23 @@ describe('tenant ingress on the Kubernetes API', () => {
     assert.equal(await get(resources.deployments, second), undefined, 'one ingress per tenant, in its first namespace');
   });
 
+  it('sends zero write requests on a resync once the ingress objects have converged', async () => {
+    // The deployment controller has written the Deployment since: the operator compares, not remembers.
+    await eventually('the Deployment status', async () => ((await admin.get<KubeObject & { status?: { observedGeneration?: number } }>(resources.deployments, 'landlord-ingress', name))?.status?.observedGeneration ? true : undefined));
+    await settled(operator);
+    const writesBefore = operator.client.writeCount();
+    operator.resync();
+    await settled(operator);
+    assert.equal(operator.client.writeCount() - writesBefore, 0, 'no POST/PUT/PATCH/DELETE during the resync');
+  });
+
+  it('repairs a changed Deployment and a deleted Role', async () => {
+    await admin.mergePatch(resources.deployments, 'landlord-ingress', name, { spec: { replicas: 0 } });
+    await admin.delete(resources.roles, 'landlord-ingress', second);
+    await eventually('replicas back to 1', async () => ((await admin.get<KubeObject & { spec: { replicas: number } }>(resources.deployments, 'landlord-ingress', name))?.spec.replicas === 1 ? true : undefined));
+    await eventually('the Role back', async () => ((await admin.get(resources.roles, 'landlord-ingress', second)) ? true : undefined));
+  });
+
   it('becomes ready once the operator granted it its namespaces, and reads nothing else', async () => {
     await eventually('/healthz 200', async () => ((await statusOf()) === 200 ? true : undefined));
     const identity = new KubeConfig();
@@ -196,3 +213,13 @@ describe('tenant ingress on the Kubernetes API', () => {
     assert.ok(gone instanceof Error && /unrecognized name/i.test(gone.message), describeOutcome(gone));
   });
 });
+
+/** Idle for five consecutive looks 100 ms apart (events of the last writes have arrived). */
+async function settled(operator: Operator): Promise<void> {
+  let quiet = 0;
+  for (let attempt = 0; attempt < 600 && quiet < 5; attempt++) {
+    quiet = operator.isIdle() ? quiet + 1 : 0;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (quiet < 5) throw new Error('the operator did not settle within 60 s');
+}
