@@ -60,7 +60,7 @@ export interface KubernetesSource {
   /** The last configuration built (applied or equal to the applied one). */
   lastBuild(): SourceBuild | undefined;
   stats(): { readonly applied: number; readonly lists: number };
-  /** Rebuilds now (when every cache is synced); resolves true when a build was made. */
+  /** Rebuilds now; false while some cache has not been listed yet (nothing is built then). */
   rebuild(): boolean;
   stop(): void;
 }
