@@ -5,6 +5,7 @@
  * only supply a client and options.
  */
 import { labels, platformNamespace } from '../api/meta.ts';
+import { tenantIngressName } from '../api/route.ts';
 import type { Logger } from '../shared/log.ts';
 import { silentLogger } from '../shared/log.ts';
 import { ensurePlatform, ensurePlatformNamespace } from './platform.ts';
@@ -66,21 +67,24 @@ export interface Operator {
   healthPort(): number | undefined;
 }
 
+const managedSelector = `${labels.managedBy}=landlord,${labels.tenant}`;
+const tenantIngressSelector = `${managedSelector},app.kubernetes.io/name=${tenantIngressName}`;
+
 /** Namespaced kinds landlord owns and watches by label (drift repair, pruning, cleanup). */
-const ownedTypes: ReadonlyArray<{ type: ResourceType; namespace?: string }> = [
+const ownedTypes: ReadonlyArray<{ type: ResourceType; namespace?: string; selector?: string }> = [
   { type: resources.roleBindings },
   { type: resources.resourceQuotas },
   { type: resources.limitRanges },
   { type: resources.networkPolicies },
   { type: resources.configMaps },
-  { type: resources.serviceAccounts },
-  { type: resources.services },
-  { type: resources.deployments },
-  { type: resources.roles },
+  // Of these kinds the tenant reconciler owns only the tenant ingress's objects: other controllers
+  // (Routes) label theirs managed-by landlord too, and what is owned here is pruned when not desired.
+  { type: resources.serviceAccounts, selector: tenantIngressSelector },
+  { type: resources.services, selector: tenantIngressSelector },
+  { type: resources.deployments, selector: tenantIngressSelector },
+  { type: resources.roles, selector: tenantIngressSelector },
   { type: resources.secrets, namespace: platformNamespace },
 ];
-
-const managedSelector = `${labels.managedBy}=landlord,${labels.tenant}`;
 
 export function buildOperator(deps: OperatorDeps): Operator {
   const logger = deps.logger ?? silentLogger;
@@ -127,8 +131,8 @@ export function buildOperator(deps: OperatorDeps): Operator {
       for (const owner of owners) queue.add(owner);
     },
   });
-  const owned = ownedTypes.map(({ type, namespace }) => new Informer<KubeObject>({
-    client, type, labelSelector: managedSelector, logger, restarts, indexLabel: labels.tenant, ...(namespace ? { namespace } : {}),
+  const owned = ownedTypes.map(({ type, namespace, selector }) => new Informer<KubeObject>({
+    client, type, labelSelector: selector ?? managedSelector, logger, restarts, indexLabel: labels.tenant, ...(namespace ? { namespace } : {}),
     onChange: (current, previous) => {
       if (current === undefined && previous !== undefined) reconciler?.forgetWrite(previous);
       const owner = (current ?? previous)?.metadata.labels?.[labels.tenant];

@@ -132,6 +132,17 @@ describe('tenant ingress on the Kubernetes API', () => {
     assert.equal(operator.client.writeCount() - writesBefore, 0, 'no POST/PUT/PATCH/DELETE during the resync');
   });
 
+  it("leaves other controllers' landlord Services alone (a Route's)", async () => {
+    await admin.create(resources.services, {
+      apiVersion: 'v1', kind: 'Service',
+      metadata: { name: 'landlord-route-db', namespace: name, labels: { 'app.kubernetes.io/managed-by': 'landlord', 'landlord.dev/tenant': name, 'landlord.dev/route': 'db' } },
+      spec: { clusterIP: 'None', selector: { app: 'db' }, ports: [{ name: 'tls', port: 443, targetPort: 'll-0123456789' }] },
+    });
+    operator.resync();
+    await settled(operator);
+    assert.ok(await admin.get(resources.services, 'landlord-route-db', name), 'not pruned by the tenant reconciler');
+  });
+
   it('repairs a changed Deployment and a deleted Role', async () => {
     await admin.mergePatch(resources.deployments, 'landlord-ingress', name, { spec: { replicas: 0 } });
     await admin.delete(resources.roles, 'landlord-ingress', second);
