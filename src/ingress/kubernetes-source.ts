@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, NetworkingV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { apiGroup, apiVersionName } from '../api/meta.ts';
 import { routePlural, type Route } from '../api/route.ts';
-import type { LandlordError } from '../shared/errors.ts';
+import { LandlordError } from '../shared/errors.ts';
 import { silentLogger, type Logger } from '../shared/log.ts';
 import { certificatePemsFromSecrets, CertificateSet, serverCertificate, type CertificatePem, type KubeSecret, type ServerCertificate } from './certificates.ts';
 import type { IngressConfiguration } from './ingress.ts';
@@ -41,6 +41,8 @@ export interface KubernetesSourceOptions {
   readonly ingressClassName?: string;
   /** Swaps in a configuration (the ingress's `apply`). */
   readonly apply: (configuration: IngressConfiguration) => void;
+  /** A build failed as a whole (`LL_INGRESS_SOURCE_BUILD_FAILED`); the applied configuration keeps serving. */
+  readonly rejected?: (error: LandlordError) => void;
   readonly logger?: Logger;
   /** Quiet period before a rebuild (default 100 ms). */
   readonly debounceMs?: number;
@@ -60,7 +62,7 @@ export interface KubernetesSource {
   /** The last configuration built (applied or equal to the applied one). */
   lastBuild(): SourceBuild | undefined;
   stats(): { readonly applied: number; readonly lists: number };
-  /** Rebuilds now; false while some cache has not been listed yet (nothing is built then). */
+  /** Rebuilds now; false while some cache has not been listed yet, or when the build failed. */
   rebuild(): boolean;
   stop(): void;
 }
@@ -192,7 +194,15 @@ export function startKubernetesSource(options: KubernetesSourceOptions): Kuberne
     timer = undefined;
     firstEventAt = undefined;
     if (!caches.all.every((reflector) => reflector.synced)) return false;
-    const built = build();
+    let built: ReturnType<typeof build>;
+    try {
+      built = build();
+    } catch (cause) {
+      const error = new LandlordError('LL_INGRESS_SOURCE_BUILD_FAILED', `cannot build the configuration: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+      logger.error('configuration not built; keeping the applied one', { code: error.code, error });
+      options.rejected?.(error);
+      return false;
+    }
     last = { configuration: built.configuration, issues: built.issues };
     const issueText = built.issues.map((issue) => `${issue.source}: ${issue.message}`).join('\n');
     if (issueText !== lastIssues) {

@@ -193,6 +193,7 @@ export async function serveKubernetesIngress(options: KubernetesIngressOptions):
       ingress.apply(configuration);
       ingress.metrics.reloads.inc({ result: 'applied' });
     },
+    rejected: () => ingress.metrics.reloads.inc({ result: 'invalid' }),
     ...(options.ingressClassName ? { ingressClassName: options.ingressClassName } : {}),
     ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
     ...(options.backoff ? { backoff: options.backoff } : {}),
