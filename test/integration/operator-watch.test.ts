@@ -66,7 +66,7 @@ describe('informer watches', () => {
     for (const name of ['a', 'b', 'c', 'd']) await kube.create(resources.configMaps, configMap(name, { test: 'relist' }, { v: '1' }));
     const relay = await tcpRelay(new URL(cluster.server));
     const client = new KubeClient(throughRelay(cluster.kubeConfig(), relay.url));
-    const restarts = new Counter('restarts', 'watch restarts');
+    const restarts = new Counter('restarts', 'watch restarts', ['resource', 'reason']);
     const deleted: string[] = [];
     const informer = new Informer<KubeObject>({
       client, type: resources.configMaps, namespace, labelSelector: selector, logger: silentLogger, restarts,
@@ -90,7 +90,7 @@ describe('informer watches', () => {
       await eventually('kube-apiserver to serve again', () => kube.list(resources.configMaps, { namespace, labelSelector: selector }), 60_000);
       relay.restore();
 
-      await eventually('the informer to relist', () => Promise.resolve(restarts.value({ resource: 'configmaps', reason: 'gone' }) > 0 ? true : undefined), 60_000);
+      await eventually('the informer to relist', () => Promise.resolve(restarts.labels({ resource: 'configmaps', reason: 'gone' }).value > 0 ? true : undefined), 60_000);
       await eventually('the cache to converge', () => Promise.resolve(names(informer).join() === 'c,d,e' ? true : undefined), 30_000);
       assert.deepEqual(informer.get(`${namespace}/c`)?.data, { v: '2' }, 'the change made while cut off is cached');
       assert.deepEqual(deleted.sort(), [`${namespace}/a`, `${namespace}/b`], 'the handler saw both deletions');
