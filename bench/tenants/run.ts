@@ -74,7 +74,7 @@ try {
   console.log(`tenants: ${tenants} × ${namespacesPerTenant} namespaces (${tenants * namespacesPerTenant} namespaces), ${workers} operator workers, node flags: ${nodeFlags.join(' ') || 'none'}`);
   console.log(`created all Tenants in ${((created - started) / 1000).toFixed(1)} s; all Ready after ${((ready - started) / 1000).toFixed(1)} s (${(tenants / ((ready - started) / 1000)).toFixed(1)} tenants/s)`);
   console.log(`operator API requests: ${converged.requests} (${(converged.requests / tenants).toFixed(1)} per tenant), of which writes ${converged.writes} (${(converged.writes / tenants).toFixed(1)} per tenant)`);
-  console.log(`operator peak RSS: ${peakRss.toFixed(0)} MiB; once all Ready: RSS ${mib(converged.rss)} MiB, V8 heap in use ${mib(converged.heapUsed)} MiB`);
+  console.log(`operator peak RSS: ${peakRss.toFixed(0)} MiB; once all Ready: RSS ${mib(converged.rss)} MiB, V8 heap ${mib(converged.heapUsed)} MiB in use of ${mib(converged.heapTotal)} MiB reserved`);
   console.log(`steady-state resync: ${after.reconciles - before.reconciles} reconciles, ${after.writes - before.writes} writes, ${after.requests - before.requests} API requests`);
 } finally {
   operator.kill('SIGTERM');
@@ -89,7 +89,7 @@ async function readyCount(): Promise<number> {
 }
 
 /** The operator's own counters: every HTTP request it sent, the writes among them, reconciles; its memory. */
-async function scrape(): Promise<{ requests: number; writes: number; reconciles: number; rss: number; heapUsed: number }> {
+async function scrape(): Promise<{ requests: number; writes: number; reconciles: number; rss: number; heapUsed: number; heapTotal: number }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const sum = (pattern: RegExp): number => [...text.matchAll(pattern)].reduce((total, m) => total + Number(m[1]), 0);
   return {
@@ -98,6 +98,7 @@ async function scrape(): Promise<{ requests: number; writes: number; reconciles:
     reconciles: sum(/^landlord_operator_reconciles_total\{[^}]*\} (\d+)$/gm),
     rss: sum(/^process_resident_memory_bytes (\d+)$/gm),
     heapUsed: sum(/^nodejs_heap_size_used_bytes (\d+)$/gm),
+    heapTotal: sum(/^nodejs_heap_size_total_bytes (\d+)$/gm),
   };
 }
 
