@@ -92,13 +92,13 @@ export function buildOperator(deps: OperatorDeps): Operator {
   const logger = deps.logger ?? silentLogger;
   const { client } = deps;
   const metrics = new MetricsRegistry();
-  const reconciles = metrics.counter('landlord_operator_reconciles_total', 'Tenant reconciles by result.');
-  const writes = metrics.counter('landlord_operator_writes_total', 'Write requests the reconcilers sent, by verb and kind.');
-  const restarts = metrics.counter('landlord_operator_watch_restarts_total', 'Watch restarts by resource and reason (ended, gone, error).');
-  const apiRequests = metrics.counter('landlord_operator_api_requests_total', 'HTTP requests to the API server by verb and resource.');
-  const queueDepth = metrics.gauge('landlord_operator_queue_depth', 'Tenant keys waiting to be reconciled.');
-  const leaderGauge = metrics.gauge('landlord_operator_leader', '1 while this process leads.');
-  const tenantsGauge = metrics.gauge('landlord_operator_tenants', 'Tenants in the cache by phase.');
+  const reconciles = metrics.counter('landlord_operator_reconciles_total', 'Reconciles by controller (tenant, route, webhook-tls) and result.', ['controller', 'result']);
+  const writes = metrics.counter('landlord_operator_writes_total', 'Write requests the reconcilers sent, by verb and kind.', ['verb', 'kind']);
+  const restarts = metrics.counter('landlord_operator_watch_restarts_total', 'Watch restarts by resource and reason (ended, gone, error).', ['resource', 'reason']);
+  const apiRequests = metrics.counter('landlord_operator_api_requests_total', 'HTTP requests to the API server by verb and resource.', ['verb', 'resource']);
+  const queueDepth = metrics.gauge('landlord_operator_queue_depth', 'Tenant keys waiting to be reconciled.', []);
+  const leaderGauge = metrics.gauge('landlord_operator_leader', '1 while this process leads.', []);
+  const tenantsGauge = metrics.gauge('landlord_operator_tenants', 'Tenants in the cache by phase.', ['phase']);
 
   const stopping = new AbortController();
   const queue = new WorkQueue();
@@ -153,13 +153,14 @@ export function buildOperator(deps: OperatorDeps): Operator {
 
   metrics.onCollect(() => {
     for (const { verb, resource, count } of client.requestCounts()) {
-      apiRequests.inc({ verb, resource }, count - apiRequests.value({ verb, resource }));
+      const series = apiRequests.labels({ verb, resource });
+      series.inc(count - series.value);
     }
-    queueDepth.set(queue.length);
-    leaderGauge.set(elector === undefined || elector.isLeader() ? 1 : 0);
+    queueDepth.set({}, queue.length);
+    leaderGauge.set({}, elector === undefined || elector.isLeader() ? 1 : 0);
     const phases = new Map<string, number>();
     for (const tenant of tenants.list()) phases.set(tenant.status?.phase ?? 'Pending', (phases.get(tenant.status?.phase ?? 'Pending') ?? 0) + 1);
-    for (const phase of ['Pending', 'Ready', 'Degraded', 'Terminating']) tenantsGauge.set(phases.get(phase) ?? 0, { phase });
+    for (const phase of ['Pending', 'Ready', 'Degraded', 'Terminating']) tenantsGauge.set({ phase }, phases.get(phase) ?? 0);
   });
 
   let running = false;
