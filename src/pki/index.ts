@@ -17,7 +17,7 @@ export {
 export { keyAlgorithms, type KeyAlgorithm } from './pem.ts';
 export { renewalTime, shouldRenew, type RenewalDecision, type Validity } from './renewal.ts';
 export {
-  createRevocationList, revocationListDecision, revocationListNumber, revokeCertificate, revokedCertificates, type CrlDecision, type RevokedCertificate,
+  createRevocationList, refreshRevocationList, revocationListDecision, revocationListNumber, revokeCertificate, revokedCertificates, type CrlDecision, type CrlRefresh, type RevokedCertificate,
 } from './revocation.ts';
 export {
   bundleFiles, bundleFromFiles, bundleFromSecret, defaultPlatformNamespace, pemFileNames, tenantCaSecret, tenantPkiObjects,

@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import { isLandlordError } from '../shared/errors.ts';
 import { issueLeafCertificate, type PemBundle } from './authority.ts';
 import { parseCertificates } from './pem.ts';
-import { createRevocationList, revocationListDecision, revocationListNumber, revokeCertificate, revokedCertificates, type CrlDecision } from './revocation.ts';
+import { createRevocationList, refreshRevocationList, revocationListDecision, revocationListNumber, revokeCertificate, revokedCertificates, type CrlDecision } from './revocation.ts';
 import { handshake, openssl, platform, temporaryDirectory, type PlatformFixture, type TenantFixture } from './testing.ts';
 
 let world: PlatformFixture;
@@ -139,6 +139,18 @@ describe('when a CRL is signed again', () => {
     assert.ok((revocationListNumber(renewed) ?? 0n) > (revocationListNumber(crls.withEntry) ?? 0n));
     assert.deepEqual(await revokedCertificates(acme.ca, renewed), [{ serialNumber: '0a1b', revokedAt }]);
     assert.deepEqual(await revocationListDecision(acme.ca, renewed, at(5)), { sign: false, renewAt: new Date(at(5 + 14 / 3).getTime()) });
+  });
+
+  it('keeps a CRL that is not due and says when to look again', async () => {
+    assert.deepEqual(await refreshRevocationList(acme.ca, crls.withEntry, at(2)), { crl: crls.withEntry, renewAt: new Date(at(14 / 3).getTime()) });
+  });
+
+  it('refreshes a due CRL: same entries, next number, seven days from now, next look at two thirds', async () => {
+    const refreshed = await refreshRevocationList(acme.ca, crls.withEntry, at(5));
+    assert.equal(refreshed.signed, 'due');
+    assert.deepEqual(refreshed.renewAt, new Date(at(5 + 14 / 3).getTime()));
+    assert.deepEqual(await revokedCertificates(acme.ca, refreshed.crl), [{ serialNumber: '0a1b', revokedAt }]);
+    assert.ok((revocationListNumber(refreshed.crl) ?? 0n) > (revocationListNumber(crls.withEntry) ?? 0n));
   });
 
   it('numbers a CRL signed again within the same second above the one it replaces', async () => {

@@ -7,7 +7,7 @@
 import { LandlordError, isLandlordError } from '../shared/errors.ts';
 import type { CertificateAuthority } from './authority.ts';
 import { isIssuedBy, parseCertificate, parseRevocationList, signingParameters } from './pem.ts';
-import { shouldRenew, type Validity } from './renewal.ts';
+import { renewalTime, shouldRenew, type Validity } from './renewal.ts';
 import * as x509 from '../shared/x509.ts';
 
 export interface RevokedCertificate {
@@ -93,6 +93,31 @@ export async function revocationListDecision(ca: CertificateAuthority, crlPem: s
   if (!renewal.renew) return { sign: false, renewAt: renewal.renewAt };
   const previousNumber = crlNumberOf(crl);
   return { sign: true, reason: renewal.reason, revoked: entriesOf(crl), ...(previousNumber === undefined ? {} : { previousNumber }) };
+}
+
+export interface CrlRefresh {
+  /** The CRL to publish: `crlPem` itself, or the one signed now. */
+  readonly crl: string;
+  /** Why it was signed now; absent when `crlPem` is kept. */
+  readonly signed?: Extract<CrlDecision, { sign: true }>['reason'];
+  /** When to decide again. */
+  readonly renewAt: Date;
+}
+
+/** `revocationListDecision` applied: keeps `crlPem`, or signs its entries again with a fresh validity. */
+export async function refreshRevocationList(ca: CertificateAuthority, crlPem: string | undefined, now: Date, options: Pick<CrlOptions, 'validityDays'> = {}): Promise<CrlRefresh> {
+  const decision = await revocationListDecision(ca, crlPem, now);
+  if (!decision.sign && crlPem !== undefined) return { crl: crlPem, renewAt: decision.renewAt };
+  const previousNumber = decision.sign ? decision.previousNumber : undefined;
+  const validityDays = options.validityDays ?? defaultCrlValidityDays;
+  const crl = await createRevocationList(ca, decision.sign ? decision.revoked : [], {
+    now, validityDays, ...(previousNumber === undefined ? {} : { previousNumber }),
+  });
+  return {
+    crl,
+    signed: decision.sign ? decision.reason : 'missing',
+    renewAt: renewalTime({ notBefore: now, notAfter: new Date(now.getTime() + validityDays * 86_400_000) }),
+  };
 }
 
 /** The CRL number of `crlPem`, if it has one. */
