@@ -2,7 +2,8 @@
  * CRLs kept current against a real kube-apiserver: the operator runs with an injected clock, the
  * clock moves past two thirds of the CRLs' seven days, and the root's and the tenant CA's CRLs are
  * signed again (higher CRL number, later nextUpdate, the same revoked entries), stored in their
- * Secrets and published in every trust bundle of the tenant; then a resync writes nothing.
+ * Secrets and published in every trust bundle of the tenant; then a resync writes nothing, and a
+ * revocation added by hand is published rather than reverted.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -119,6 +120,15 @@ describe('CRLs signed again before nextUpdate', () => {
     await settled(operator);
     assert.equal(operator.client.writeCount() - writesBefore, 0, 'no write on a resync once the CRLs are current');
     assert.equal(operator.client.requestCount() - requestsBefore, 0, 'every read came from the caches');
+
+    // A revocation added by hand while the operator runs is published, never reverted to the CRL it signed.
+    const another = await issueLeafCertificate(tenantCa, { dns: [`api.${name}.example`], uri: [] });
+    const withTwo = await revokeCertificate(tenantCa, renewed.tenantCrl, another.certificate, { now });
+    await storeCrl(`tenant-${name}-ca`, withTwo);
+    await published('the CRL revoked by hand in every trust bundle', (crls) => crls.tenantCrl === withTwo);
+    await settled(operator);
+    assert.equal(pem((await secret(`tenant-${name}-ca`)).data?.['ca.crl']), withTwo, 'the Secret keeps the CRL revoked by hand');
+    assert.equal((await revokedCertificates(tenantCa, withTwo)).length, 2);
   });
 });
 

@@ -83,7 +83,12 @@ export class TenantReconciler implements Reconciler {
     const name = tenant.metadata.name;
     const now = this.#deps.clock();
     const zones = tenantZones(tenant);
-    const observedCa = this.#issued.get(name) ?? caFromSecret(this.#observed('Secret', platformNamespace, `tenant-${name}-ca`));
+    const secretName = `tenant-${name}-ca`;
+    const secret = this.#observed('Secret', platformNamespace, secretName);
+    const issued = this.#issued.get(name);
+    // A Secret changed by someone else since this process wrote it (a CRL with a revocation added
+    // by hand) wins over what this process signed, unless it no longer holds a CA.
+    const observedCa = (issued !== undefined && !this.#changedByOthers(`Secret/${platformNamespace}/${secretName}`, secret) ? issued : caFromSecret(secret)) ?? issued;
     const decision = caDecision(observedCa, zones, now);
     let ca = observedCa;
     if (decision.issue || ca === undefined) {
@@ -145,6 +150,12 @@ export class TenantReconciler implements Reconciler {
     const memo = this.#written.get(key);
     if (memo === undefined || memo.digest !== digest) return false;
     return observed === undefined || !isNewer(observed.metadata.resourceVersion, memo.resourceVersion);
+  }
+
+  /** Whether the cache shows the object `key` newer than what this process last wrote to it. */
+  #changedByOthers(key: string, observed: KubeObject | undefined): boolean {
+    const memo = this.#written.get(key);
+    return memo !== undefined && isNewer(observed?.metadata.resourceVersion, memo.resourceVersion);
   }
 
   /** Called when a cache saw an owned object deleted: the next reconcile must create it again. */
