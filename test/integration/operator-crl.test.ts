@@ -2,8 +2,8 @@
  * CRLs kept current against a real kube-apiserver: the operator runs with an injected clock, the
  * clock moves past two thirds of the CRLs' seven days, and the root's and the tenant CA's CRLs are
  * signed again (higher CRL number, later nextUpdate, the same revoked entries), stored in their
- * Secrets and published in every trust bundle of the tenant; then a resync writes nothing, and a
- * revocation added by hand is published rather than reverted.
+ * Secrets and published in every trust bundle of the tenant; then a resync writes nothing, and
+ * revocations added by hand are kept rather than reverted.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -129,6 +129,20 @@ describe('CRLs signed again before nextUpdate', () => {
     await settled(operator);
     assert.equal(pem((await secret(`tenant-${name}-ca`)).data?.['ca.crl']), withTwo, 'the Secret keeps the CRL revoked by hand');
     assert.equal((await revokedCertificates(tenantCa, withTwo)).length, 2);
+
+    // The root's CRL changed by hand since the operator wrote it: its next re-signing reads it again and keeps the entry.
+    const thirdCa = await createTenantCa(root, tenantNamePolicy(`third${run}`, [`*.third${run}.example`]));
+    const rootByHand = await revokeCertificate(root, renewed.rootCrl, thirdCa.certificate, { now });
+    await storeCrl(rootCaSecretName, rootByHand);
+    now = new Date(now.getTime() + 5 * dayMs);
+    operator.resync();
+    const resigned = await published('the root CRL revoked by hand, signed again', (crls) => crls.rootCrl !== rootByHand && crls.rootCrl !== renewed.rootCrl);
+    assert.deepEqual(
+      (await revokedCertificates(root, resigned.rootCrl)).map((entry) => entry.serialNumber).sort(),
+      (await revokedCertificates(root, rootByHand)).map((entry) => entry.serialNumber).sort(),
+      'both revoked tenant CAs are still listed',
+    );
+    assert.ok((revocationListNumber(resigned.rootCrl) ?? 0n) > (revocationListNumber(rootByHand) ?? 0n));
   });
 });
 
