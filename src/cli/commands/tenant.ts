@@ -79,7 +79,7 @@ export function registerTenantCommands(program: Command): void {
       try {
         const found = await client.get<TenantObject>(resources.tenants, name);
         if (!found) throw new LandlordError('LL_OPERATOR_TENANT_NOT_FOUND', `tenant ${name} does not exist`, { hint: 'list tenants with: landlord tenant list' });
-        const { managedFields: _managedFields, ...metadata } = found.metadata as TenantObject['metadata'] & { managedFields?: unknown };
+        const { managedFields: _managedFields, ...metadata } = found.metadata;
         const shown = { ...found, metadata };
         console.log(options.output === 'json' ? JSON.stringify(shown, null, 2) : stringify(shown, { lineWidth: 0 }).trimEnd());
       } finally {

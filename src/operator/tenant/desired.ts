@@ -81,10 +81,14 @@ export const defaultQuota: Required<TenantQuota> = {
   cpu: '4', memory: '8Gi', ephemeralStorage: '20Gi', pods: 50, services: 20, secrets: 100, configMaps: 100, persistentVolumeClaims: 10,
 };
 
+/**
+ * Container defaults and bounds. Ephemeral storage is defaulted too: the quota tracks it, and
+ * Kubernetes refuses a pod that leaves a quota-tracked resource unset unless a LimitRange fills it.
+ */
 export const defaultLimits = {
-  defaultRequest: { cpu: '100m', memory: '128Mi' },
-  default: { cpu: '500m', memory: '512Mi' },
-  max: { cpu: '2', memory: '4Gi' },
+  defaultRequest: { cpu: '100m', memory: '128Mi', 'ephemeral-storage': '64Mi' },
+  default: { cpu: '500m', memory: '512Mi', 'ephemeral-storage': '1Gi' },
+  max: { cpu: '2', memory: '4Gi', 'ephemeral-storage': '10Gi' },
 } as const;
 
 /** Private, shared and link-local ranges (including cloud metadata, 169.254.169.254) internet egress never reaches. */
