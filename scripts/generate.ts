@@ -5,12 +5,14 @@
  *   deploy/crds/*.yaml   from src/api/schema.ts
  *   deploy/rbac/*.yaml   from src/operator (the tenant-admin role and the operator's own role)
  *   deploy/webhooks/*.yaml from src/admission/configurations.ts
+ *   deploy/platform/*.yaml and deploy/kustomization.yaml from src/install (`kubectl apply -k deploy/`)
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { customResourceDefinitions } from '../src/api/schema.ts';
 import { webhookManifest } from '../src/admission/index.ts';
+import { genericPlatformOptions, platformManifests } from '../src/install/index.ts';
 import { operatorRbacObjects, tenantAdminClusterRole } from '../src/operator/index.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -20,12 +22,21 @@ const header = (source: string): string =>
 
 const yamlDocuments = (objects: readonly object[]): string => objects.map((object) => stringify(object, { lineWidth: 0 })).join('---\n');
 
+const platform = platformManifests(genericPlatformOptions);
 const files: Record<string, string> = {
   ...Object.fromEntries(customResourceDefinitions.map((crd) => [`deploy/crds/${crd.metadata.name}.yaml`, header('src/api/schema.ts') + yamlDocuments([crd])])),
   'deploy/rbac/tenant-admin.yaml': header('src/operator/tenant/rbac.ts') + yamlDocuments([tenantAdminClusterRole()]),
   'deploy/rbac/operator.yaml': header('src/operator/tenant/rbac.ts') + yamlDocuments(operatorRbacObjects()),
   'deploy/webhooks/landlord-admission.yaml': webhookManifest(),
+  'deploy/platform/components.yaml': header('src/install/manifests.ts') + yamlDocuments([platform.namespace, ...platform.components]),
 };
+const [imageName, imageTag] = genericPlatformOptions.image.split(':');
+files['deploy/kustomization.yaml'] = header('scripts/generate.ts') + '# Another registry or tag: a kustomization of your own that lists this directory in `resources` and sets\n# `images: [{name: landlord.dev/landlord, newName: REGISTRY/landlord, newTag: TAG}]`.\n' + stringify({
+  apiVersion: 'kustomize.config.k8s.io/v1beta1',
+  kind: 'Kustomization',
+  resources: Object.keys(files).filter((file) => file.startsWith('deploy/')).map((file) => path.relative('deploy', file)).sort(),
+  images: [{ name: imageName, newName: imageName, newTag: imageTag }],
+}, { lineWidth: 0 });
 
 const check = process.argv.includes('--check');
 const drifted: string[] = [];
