@@ -57,7 +57,7 @@ const cpuMemory = (description: string): JsonSchema => object(description, { cpu
 
 /** `metav1.Condition`. */
 export const conditionSchema: JsonSchema = object('A Kubernetes-style condition.', {
-  type: string('The concern: Namespaces, Policies, Certificates, Ready.', { maxLength: 316 }),
+  type: string('The concern this condition reports, e.g. Ready (each resource documents its types).', { maxLength: 316 }),
   status: string('True, False or Unknown.', { enum: ['True', 'False', 'Unknown'] }),
   observedGeneration: { type: 'integer', description: 'The generation this condition was computed from.', minimum: 0 },
   lastTransitionTime: string('When status last changed.', { format: 'date-time' }),

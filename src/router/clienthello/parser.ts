@@ -43,7 +43,7 @@ export interface ClientHello {
   readonly byteLength: number;
 }
 
-/** Stable reasons, used as metric labels and mapped to `LL_ROUTER_HELLO_*` codes. */
+/** Stable reasons, used as metric labels and in the access log. */
 export type HelloErrorReason =
   | 'not_tls'
   | 'not_client_hello'
