@@ -44,13 +44,13 @@ export function demoObjects(images: DemoImages): DemoObjects {
       service(namespace, 'db', { port: 5432, targetPort: 5432 }),
       workload(namespace, 'web', {
         image: images.app,
-        ports: [{ name: 'http', containerPort: 8080 }],
+        ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
         readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 2 },
       }),
       workload(namespace, 'db', {
         image: images.database,
         env: [{ name: 'POSTGRES_USER', value: demoDatabaseUser }],
-        ports: [{ name: 'postgres', containerPort: 5432 }],
+        ports: [{ name: 'postgres', containerPort: 5432, protocol: 'TCP' }],
         // PostgreSQL listens on loopback only, where the sidecar dials it.
         readinessProbe: { exec: { command: ['nc', '-z', '127.0.0.1', '5432'] }, periodSeconds: 2 },
         volumeMounts: [{ name: 'data', mountPath: '/var/lib/postgresql' }],
@@ -73,7 +73,7 @@ function service(namespace: string, name: string, port: { port: number; targetPo
   return {
     apiVersion: 'v1', kind: 'Service',
     metadata: { name, namespace, labels: { app: name } },
-    spec: { selector: { app: name }, ports: [{ name: name === 'db' ? 'postgres' : 'http', ...port }] },
+    spec: { selector: { app: name }, ports: [{ name: name === 'db' ? 'postgres' : 'http', protocol: 'TCP', ...port }] },
   };
 }
 

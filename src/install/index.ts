@@ -8,6 +8,6 @@ export {
   type Component, type PlatformManifests, type PlatformOptions, type RouterExposure, type RouterHostPorts,
 } from './manifests.ts';
 export { demoDatabaseUser, demoHosts, demoObjects, demoTenant, rootCaFileName, type DemoImages, type DemoObjects } from './demo.ts';
-export { installDemo, installFieldManager, installPlatform, readRootCertificate, type HostAddress, type InstallOptions } from './install.ts';
+export { installDemo, installFieldManager, installPlatform, readRootCertificate, removePlatform, type HostAddress, type InstallOptions } from './install.ts';
 export { caBundleSet, deploymentProgress, podTrouble, type DeploymentProgress } from './readiness.ts';
 export { platformStatus, type PlatformStatus } from './status.ts';

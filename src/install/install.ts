@@ -55,6 +55,22 @@ export async function installPlatform(options: InstallOptions): Promise<void> {
   }
 }
 
+/**
+ * Deletes what `installPlatform` applied, webhook configurations first so that no request waits
+ * on a webhook being removed. CRDs are kept when asked (deleting them deletes every Tenant and Route).
+ */
+export async function removePlatform(kubeConfig: KubeConfig, manifests: PlatformManifests, options: { keepCustomResourceDefinitions: boolean }): Promise<void> {
+  const client = new KubeClient(kubeConfig);
+  try {
+    const objects = [...manifests.webhooks, ...manifests.components, ...manifests.rbac, manifests.namespace];
+    for (const object of options.keepCustomResourceDefinitions ? objects : [...objects, ...manifests.customResourceDefinitions]) {
+      await client.delete(resourceOf(object), object.metadata.name, object.metadata.namespace);
+    }
+  } finally {
+    client.close();
+  }
+}
+
 /** Server-side applies each object in order with the installer's field manager. */
 export async function applyAll(client: KubeClient, objects: readonly KubeObject[]): Promise<void> {
   for (const object of objects) await client.apply(resourceOf(object), object, installFieldManager);
@@ -95,9 +111,9 @@ async function waitForDeployments(client: KubeClient, names: readonly string[], 
     for (const name of names) {
       const object = await client.get(resourceType('Deployment'), name, platformNamespace);
       const progress = object ? deploymentProgress(object) : { name, ready: 0, desired: 1, done: false };
-      const line = `${progress.ready}/${progress.desired} ready`;
+      const line = `${progress.done ? 'ready' : 'waiting for'} ${name} (${progress.ready}/${progress.desired} ready)`;
       if (reported.get(name) !== line) {
-        onProgress(`${progress.done ? 'ready' : 'waiting for'} ${name} (${line})`);
+        onProgress(line);
         reported.set(name, line);
       }
       if (!progress.done) pending.push(progress);

@@ -109,7 +109,7 @@ export function platformManifests(options: PlatformOptions): PlatformManifests {
       {
         apiVersion: 'v1', kind: 'Service',
         metadata: { name: webhookService.name, namespace: platformNamespace, labels: componentLabels(componentNames.webhook) },
-        spec: { selector: selectorOf(componentNames.webhook), ports: [{ name: 'https', port: webhookService.port, targetPort: 'https' }] },
+        spec: { selector: selectorOf(componentNames.webhook), ports: [{ name: 'https', port: webhookService.port, targetPort: 'https', protocol: 'TCP' }] },
       },
       routerDeployment(options),
       ...(options.router.kind === 'service' ? [routerService()] : []),
@@ -186,7 +186,8 @@ function selectorOf(name: string): Record<string, string> {
 
 interface ContainerParts {
   args: string[];
-  ports: Array<{ name: string; containerPort: number }>;
+  /** `protocol` is explicit: Kubernetes 1.20's server-side apply refuses list entries without their key fields. */
+  ports: Array<{ name: string; containerPort: number; protocol: 'TCP' }>;
   readinessProbe: object;
   livenessProbe: object;
   resources: { requests: { cpu: string; memory: string }; limits: { memory: string } };
@@ -245,7 +246,7 @@ function controllerDeployment(options: PlatformOptions): KubeObject {
     serviceAccountName: 'landlord-operator',
     container: {
       args: ['controller', '--health-host', '0.0.0.0', '--health-port', String(controllerHealthPort)],
-      ports: [{ name: 'health', containerPort: controllerHealthPort }],
+      ports: [{ name: 'health', containerPort: controllerHealthPort, protocol: 'TCP' }],
       readinessProbe: httpProbe('health', '/readyz'),
       livenessProbe: { ...httpProbe('health', '/healthz'), initialDelaySeconds: 10, failureThreshold: 6 },
       resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } },
@@ -259,7 +260,7 @@ function webhookDeployment(options: PlatformOptions): KubeObject {
     serviceAccountName: componentNames.webhook,
     container: {
       args: ['webhook', '--cert-dir', webhookCertDir, '--listen', `0.0.0.0:${webhookPort}`],
-      ports: [{ name: 'https', containerPort: webhookPort }],
+      ports: [{ name: 'https', containerPort: webhookPort, protocol: 'TCP' }],
       readinessProbe: httpProbe('https', '/healthz', { scheme: 'HTTPS' }),
       livenessProbe: { ...httpProbe('https', '/healthz', { scheme: 'HTTPS' }), initialDelaySeconds: 10, failureThreshold: 6 },
       resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '384Mi' } },
@@ -285,8 +286,8 @@ function routerDeployment(options: PlatformOptions): KubeObject {
         '--metrics', `${host}:${ports.metrics}`,
       ],
       ports: [
-        { name: 'tls', containerPort: ports.tls }, { name: 'http', containerPort: ports.http },
-        { name: 'postgres', containerPort: ports.postgres }, { name: 'metrics', containerPort: ports.metrics },
+        { name: 'tls', containerPort: ports.tls, protocol: 'TCP' }, { name: 'http', containerPort: ports.http, protocol: 'TCP' },
+        { name: 'postgres', containerPort: ports.postgres, protocol: 'TCP' }, { name: 'metrics', containerPort: ports.metrics, protocol: 'TCP' },
       ],
       // Ready once the first route table is loaded (/healthz answers 503 before, and while draining).
       readinessProbe: httpProbe(ports.metrics, '/healthz', probeHost),
@@ -307,9 +308,9 @@ function routerService(): KubeObject {
       externalTrafficPolicy: 'Local',
       selector: selectorOf(componentNames.router),
       ports: [
-        { name: 'tls', port: 443, targetPort: 'tls' },
-        { name: 'http', port: 80, targetPort: 'http' },
-        { name: 'postgres', port: 5432, targetPort: 'postgres' },
+        { name: 'tls', port: 443, targetPort: 'tls', protocol: 'TCP' },
+        { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' },
+        { name: 'postgres', port: 5432, targetPort: 'postgres', protocol: 'TCP' },
       ],
     },
   };
