@@ -58,10 +58,10 @@ export function registerPlatformCommands(program: Command): void {
         const image = buildLandlordImage(path.join(work, 'landlord.tar'), projectRoot);
         await cluster.importImage(image.file);
         const kubeConfig = cluster.kubeConfig();
+        writeFileSync(path.join(cluster.dir, platformFile), `${JSON.stringify({ ports }, null, 2)}\n`);
         await installPlatform({ kubeConfig, manifests: manifestsFor(image.id), onProgress: step, timeoutMs, routerAddresses: routerAddresses(ports) });
         const rootCa = path.join(cluster.dir, rootCaFileName);
         writeFileSync(rootCa, await readRootCertificate(kubeConfig));
-        writeFileSync(path.join(cluster.dir, platformFile), `${JSON.stringify({ ports }, null, 2)}\n`);
         if (options.demo) {
           step(`building ${testAppImage} and ${postgresImage}`);
           await cluster.importImage(buildTestAppImage(path.join(work, 'test-app.tar')).file);
