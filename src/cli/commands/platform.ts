@@ -45,10 +45,10 @@ export function registerPlatformCommands(program: Command): void {
     .action(async (options: UpOptions) => {
       const began = Date.now();
       const ports: RouterHostPorts = {
-        tls: portOption('tls-port', options.tlsPort), http: portOption('http-port', options.httpPort),
-        postgres: portOption('postgres-port', options.postgresPort), metrics: portOption('metrics-port', options.metricsPort),
+        tls: positiveInteger('tls-port', options.tlsPort, 65535), http: positiveInteger('http-port', options.httpPort, 65535),
+        postgres: positiveInteger('postgres-port', options.postgresPort, 65535), metrics: positiveInteger('metrics-port', options.metricsPort, 65535),
       };
-      const timeoutMs = portOption('timeout', options.timeout) * 1000;
+      const timeoutMs = positiveInteger('timeout', options.timeout, 86_400) * 1000;
       const manifestsFor = (imageId: string) => platformManifests({ image: landlordImage, imagePullPolicy: 'Never', router: { kind: 'host-loopback', ports }, replicas: 1, imageId });
       manifestsFor('check'); // refuses bad ports before anything starts
       const { cluster } = await upLocalCluster({ node: true });
@@ -137,9 +137,9 @@ function routerAddresses(ports: RouterHostPorts): HostAddress[] {
   return [ports.tls, ports.http, ports.postgres].map((port) => ({ host: '127.0.0.1', port }));
 }
 
-function portOption(name: string, text: string): number {
+function positiveInteger(name: string, text: string, max: number): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0 || value > 65535) throw new LandlordError('LL_CLI_USAGE', `--${name} must be a positive integer, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(value) || value <= 0 || value > max) throw new LandlordError('LL_CLI_USAGE', `--${name} must be an integer from 1 to ${max}, got ${JSON.stringify(text)}`);
   return value;
 }
 
