@@ -52,7 +52,7 @@ export function demoObjects(images: DemoImages): DemoObjects {
         env: [{ name: 'POSTGRES_USER', value: demoDatabaseUser }],
         ports: [{ name: 'postgres', containerPort: 5432, protocol: 'TCP' }],
         // PostgreSQL listens on loopback only, where the sidecar dials it.
-        readinessProbe: { exec: { command: ['nc', '-z', '127.0.0.1', '5432'] }, periodSeconds: 2 },
+        readinessProbe: { exec: { command: ['pg_isready', '--host', '127.0.0.1', '--port', '5432', '--timeout', '1'] }, periodSeconds: 2 },
         volumeMounts: [{ name: 'data', mountPath: '/var/lib/postgresql' }],
       }, [{ name: 'data', emptyDir: {} }]),
     ],

@@ -72,7 +72,8 @@ export function buildLandlordImage(out: string, projectRoot: string): ImageArchi
 
 /**
  * A PostgreSQL server from this machine's Debian packages (`postgresql`), for demos: the server
- * binaries with their shared libraries and data files, and busybox for the start script. At start
+ * binaries (`postgres`, `initdb`, `pg_isready` for probes) with their shared libraries and data
+ * files, and busybox for the start script. At start
  * the script initializes a cluster in `$PGDATA` (an emptyDir) with trust authentication for
  * `$POSTGRES_USER` (default `demo`) and a database of the same name, then serves on
  * `127.0.0.1:5432` only: clients come through the TLS sidecar in the same pod.
@@ -96,7 +97,7 @@ export function buildPostgresImage(out: string, busybox = '/bin/busybox', root =
     'exec postgres -D "$PGDATA" -c listen_addresses=127.0.0.1 -c port=5432 -c unix_socket_directories=/tmp -c jit=off',
     '',
   ].join('\n');
-  const binaries = ['postgres', 'initdb'].map((name) => path.join(bin, name));
+  const binaries = ['postgres', 'initdb', 'pg_isready'].map((name) => path.join(bin, name));
   const env = [`PATH=${bin}:/bin`, 'PGDATA=/var/lib/postgresql/data', 'TZ=UTC'];
   return writeImageArchive(out, { reference: postgresImage, cmd: ['/app/run.sh'], user: String(imageUser.uid), env }, (layer) => {
     for (const binary of binaries) layer.hostFile(binary, binary);
