@@ -1,13 +1,15 @@
 /**
  * `buildOperator(deps)`: the tenant operator wired from its parts. It serves probes, waits for
  * leadership (when configured), ensures the platform basics, fills its caches, then runs the
- * tenant reconciler's workers until stopped or deposed. Entry points (the CLI, tests, the bench)
- * only supply a client and options.
+ * workers of the tenant, Route and webhook-certificate reconcilers until stopped or deposed.
+ * Entry points (the CLI, tests, the bench) only supply a client and options.
  */
 import { labels, platformNamespace } from '../api/meta.ts';
+import { routeLabel } from '../api/route.ts';
 import type { Logger } from '../shared/log.ts';
 import { silentLogger } from '../shared/log.ts';
-import { ensurePlatform, ensurePlatformNamespace } from './platform.ts';
+import { buildWebhookTlsController, ensurePlatform, ensurePlatformNamespace, type PlatformRoot } from './platform.ts';
+import { buildRouteController } from './route/controller.ts';
 import { Backoff } from './runtime/backoff.ts';
 import { runWorkers } from './runtime/controller.ts';
 import { serveHealth, type HealthServer } from './runtime/health.ts';
@@ -73,14 +75,15 @@ const ownedTypes: ReadonlyArray<{ type: ResourceType; namespace?: string }> = [
   { type: resources.secrets, namespace: platformNamespace },
 ];
 
-const managedSelector = `${labels.managedBy}=landlord,${labels.tenant}`;
+// Objects a Route owns (labelled landlord.dev/route) are the Route controller's, never the tenant's to prune.
+const managedSelector = `${labels.managedBy}=landlord,${labels.tenant},!${routeLabel}`;
 
 export function buildOperator(deps: OperatorDeps): Operator {
   const logger = deps.logger ?? silentLogger;
   const { client } = deps;
   const metrics = new MetricsRegistry();
   const reconciles = metrics.counter('landlord_operator_reconciles_total', 'Tenant reconciles by result.');
-  const writes = metrics.counter('landlord_operator_writes_total', 'Write requests the tenant reconciler sent, by verb and kind.');
+  const writes = metrics.counter('landlord_operator_writes_total', 'Write requests the reconcilers sent, by verb and kind.');
   const restarts = metrics.counter('landlord_operator_watch_restarts_total', 'Watch restarts by resource and reason (ended, gone, error).');
   const apiRequests = metrics.counter('landlord_operator_api_requests_total', 'HTTP requests to the API server by verb and resource.');
   const queueDepth = metrics.gauge('landlord_operator_queue_depth', 'Tenant keys waiting to be reconciled.');
@@ -128,7 +131,15 @@ export function buildOperator(deps: OperatorDeps): Operator {
       if (owner) queue.add(owner);
     },
   }));
-  const caches = [tenants, namespaces, ...owned];
+  const clock = deps.clock ?? (() => new Date());
+  let root: PlatformRoot | undefined;
+  // Controllers beside the tenant one: each its own caches, queue and workers.
+  const routes = buildRouteController({
+    client, logger, clock, writes, restarts, tenants, namespaces, platformSecrets: owned[ownedTypes.findIndex((o) => o.type === resources.secrets)]!,
+  });
+  const webhookTls = buildWebhookTlsController({ client, logger, clock, writes, restarts, root: () => root });
+  const controllers = [{ name: 'route', workers: deps.workers ?? 8, ...routes }, { name: 'webhook-tls', workers: 1, ...webhookTls }];
+  const caches = [tenants, namespaces, ...owned, ...controllers.flatMap((controller) => controller.caches)];
 
   metrics.onCollect(() => {
     for (const { verb, resource, count } of client.requestCounts()) {
@@ -156,25 +167,30 @@ export function buildOperator(deps: OperatorDeps): Operator {
         if (owner && object.metadata.labels?.[labels.managedBy] === 'landlord') queue.add(owner);
       }
     }
+    for (const controller of controllers) controller.resync();
   };
 
   const lead = async (signal: AbortSignal): Promise<void> => {
-    const root = await untilDone(() => ensurePlatform(client, logger), signal, logger);
+    root = await untilDone(() => ensurePlatform(client, logger), signal, logger);
     if (root === undefined) return;
-    reconciler = new TenantReconciler({ client, caches: { tenants, namespaces, owned }, root, clock: deps.clock ?? (() => new Date()), logger, writes });
+    reconciler = new TenantReconciler({ client, caches: { tenants, namespaces, owned }, root, clock, logger, writes });
     const watching = caches.map((cache) => cache.run(signal));
     await Promise.race([Promise.all(caches.map((cache) => cache.waitForSync())), new Promise((resolve) => signal.addEventListener('abort', resolve))]);
     if (signal.aborted) return void (await Promise.all(watching));
-    const workers = runWorkers({ name: 'tenant', queue, reconciler, workers: deps.workers ?? 8, logger, metrics: { reconciles } });
+    const workers = [
+      runWorkers({ name: 'tenant', queue, reconciler, workers: deps.workers ?? 8, logger, metrics: { reconciles } }),
+      ...controllers.map((c) => runWorkers({ name: c.name, queue: c.queue, reconciler: c.reconciler, workers: c.workers, logger, metrics: { reconciles } })),
+    ];
+    webhookTls.resync();
     const resyncTimer = setInterval(resync, deps.resyncIntervalMs ?? 600_000);
     running = true;
     resolveStarted();
     logger.info('operator started', { tenants: tenants.list().length });
     await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
     clearInterval(resyncTimer);
-    queue.shutDown();
+    for (const q of [queue, ...controllers.map((c) => c.queue)]) q.shutDown();
     running = false;
-    await Promise.all([workers, ...watching]);
+    await Promise.all([...workers, ...watching]);
   };
 
   const run = async (): Promise<OperatorExit> => {
@@ -207,7 +223,7 @@ export function buildOperator(deps: OperatorDeps): Operator {
       await finished;
     },
     resync,
-    isIdle: () => queue.isIdle(),
+    isIdle: () => queue.isIdle() && controllers.every((controller) => controller.queue.isIdle()),
     isReady: () => running || (elector !== undefined && !elector.isLeader() && !stopping.signal.aborted),
     healthPort: () => health?.port,
   };

@@ -1,15 +1,27 @@
 /**
- * What the operator ensures once at start, before reconciling tenants: the platform namespace
- * (labelled with its own name, which tenant NetworkPolicies select), the landlord-tenant-admin
- * ClusterRole, and the platform root CA, created on first start and read back afterwards.
- * Each step reads first and writes only what is missing or different.
+ * What the operator ensures for the platform itself. Once at start, before reconciling tenants:
+ * the platform namespace (labelled with its own name, which tenant NetworkPolicies select), the
+ * landlord-tenant-admin ClusterRole, and the platform root CA, created on first start and read
+ * back afterwards. Each step reads first and writes only what is missing or different. Then, as
+ * a controller of its own: the admission webhook's serving certificate and caBundle.
  */
+import { X509Certificate } from 'node:crypto';
 import { platformNamespace } from '../api/meta.ts';
-import { bundleFromSecret, createRootCa, loadAuthority, tlsSecret, type CertificateAuthority, type PemBundle } from '../pki/index.ts';
+import {
+  bundleFromSecret, createRootCa, issuePlatformServingCertificate, loadAuthority, renewalTime, tlsSecret, type CertificateAuthority, type PemBundle,
+} from '../pki/index.ts';
 import type { Logger } from '../shared/log.ts';
 import { contains } from './runtime/contains.ts';
-import { isApiStatus, type KubeClient, type KubeObject } from './runtime/kube.ts';
+import { requeueAfter, type Reconciler } from './runtime/controller.ts';
+import { Informer } from './runtime/informer.ts';
+import { isApiStatus, type KubeClient, type KubeObject, type ResourceType } from './runtime/kube.ts';
+import type { Counter } from './runtime/metrics.ts';
+import { WorkQueue } from './runtime/queue.ts';
 import { resourceOfKind, resources } from './runtime/resources.ts';
+import { isNewer, WriteMemo } from './runtime/write-memo.ts';
+import {
+  bundleOf, caBundlePatch, desiredWebhookSecret, webhookConfigurationName, webhookDnsNames, webhookServingDecision, webhookServingSecretName,
+} from './webhook-tls.ts';
 import { namespaceNameLabel } from './tenant/desired.ts';
 import { tenantAdminClusterRole } from './tenant/rbac.ts';
 import { fieldManager } from './tenant/reconciler.ts';
@@ -59,4 +71,89 @@ async function ensureRootCa(client: KubeClient, logger: Logger): Promise<Platfor
   const authority = await loadAuthority(bundle);
   // Workloads get the root's certificate and CRL, never its key.
   return { authority, bundle: { certificate: bundle.certificate, ca: bundle.ca, ...(bundle.crl ? { crl: bundle.crl } : {}) } };
+}
+
+/**
+ * The admission webhook's serving certificate and the `caBundle` of its configurations
+ * (webhook-tls.ts decides; this does the I/O). One key, reconciled at start, whenever the Secret
+ * or a `landlord-admission` configuration changes (each watched by name), and when the
+ * certificate is due for renewal. Absent configurations are fine: nothing to patch until the
+ * installer creates them, which enqueues the key again.
+ */
+export interface WebhookTlsController {
+  readonly caches: ReadonlyArray<Pick<Informer<KubeObject>, 'run' | 'waitForSync'>>;
+  readonly queue: WorkQueue;
+  readonly reconciler: Reconciler;
+  resync(): void;
+}
+
+const webhookTlsKey = 'webhook-tls';
+const dayMs = 86_400_000;
+
+export function buildWebhookTlsController(deps: {
+  readonly client: KubeClient;
+  readonly logger: Logger;
+  readonly clock: () => Date;
+  readonly writes: Counter;
+  readonly restarts?: Counter;
+  /** The platform root, once ensured (before any reconcile runs). */
+  readonly root: () => PlatformRoot | undefined;
+}): WebhookTlsController {
+  const { client, logger, restarts } = deps;
+  const queue = new WorkQueue();
+  const memo = new WriteMemo();
+  let pending: { bundle: PemBundle; resourceVersion: string } | undefined;
+  const watchByName = (type: ResourceType, name: string, namespace?: string): Informer<KubeObject> => new Informer<KubeObject>({
+    client, type, fieldSelector: `metadata.name=${name}`, logger, ...(namespace ? { namespace } : {}), ...(restarts ? { restarts } : {}),
+    onChange: (current) => {
+      if (current === undefined) {
+        // Deleted: write it again, even if this process wrote it last.
+        memo.forget(`${type.kind}/${namespace ?? ''}/${name}`);
+        if (type === resources.secrets) pending = undefined;
+      }
+      queue.add(webhookTlsKey);
+    },
+  });
+  const secret = watchByName(resources.secrets, webhookServingSecretName, platformNamespace);
+  const configurations = [
+    watchByName(resources.mutatingWebhookConfigurations, webhookConfigurationName),
+    watchByName(resources.validatingWebhookConfigurations, webhookConfigurationName),
+  ];
+
+  const ensureSecret = async (root: PlatformRoot, now: Date): Promise<Date> => {
+    const observed = secret.get(`${platformNamespace}/${webhookServingSecretName}`);
+    if (pending !== undefined && observed !== undefined && isNewer(observed.metadata.resourceVersion, pending.resourceVersion)) pending = undefined;
+    const decision = webhookServingDecision(pending?.bundle ?? bundleOf(observed), root.bundle.certificate, now);
+    if (!decision.issue) return decision.renewAt;
+    logger.info('issuing the webhook serving certificate', { secret: `${platformNamespace}/${webhookServingSecretName}`, reason: decision.reason });
+    const bundle = await issuePlatformServingCertificate(root.authority, { dns: webhookDnsNames, ip: [] }, { now });
+    const applied = await client.apply(resources.secrets, desiredWebhookSecret(bundle), fieldManager);
+    deps.writes.inc({ verb: 'apply', kind: 'Secret' });
+    pending = { bundle, resourceVersion: applied.metadata.resourceVersion ?? '' };
+    const leaf = new X509Certificate(bundle.certificate);
+    return renewalTime({ notBefore: leaf.validFromDate, notAfter: leaf.validToDate });
+  };
+
+  const ensureCaBundle = async (configuration: Informer<KubeObject>, rootPem: string): Promise<void> => {
+    const observed = configuration.get(webhookConfigurationName);
+    const patch = observed === undefined ? undefined : caBundlePatch(observed, rootPem);
+    const key = `${configuration.type.kind}//${webhookConfigurationName}`;
+    if (patch === undefined || memo.isCurrent(key, patch.webhooks, observed)) return;
+    const patched = await client.mergePatch(configuration.type, webhookConfigurationName, undefined, patch);
+    deps.writes.inc({ verb: 'patch', kind: configuration.type.kind });
+    memo.remember(key, patch.webhooks, patched);
+    logger.info('set the webhook caBundle to the platform root CA', { configuration: `${configuration.type.kind}/${webhookConfigurationName}` });
+  };
+
+  const reconciler: Reconciler = {
+    reconcile: async () => {
+      const root = deps.root();
+      if (root === undefined) return requeueAfter(1000);
+      const now = deps.clock();
+      const renewAt = await ensureSecret(root, now);
+      await Promise.all(configurations.map((configuration) => ensureCaBundle(configuration, root.bundle.certificate)));
+      return requeueAfter(Math.max(1000, Math.min(dayMs, renewAt.getTime() - now.getTime())));
+    },
+  };
+  return { caches: [secret, ...configurations], queue, reconciler, resync: () => queue.add(webhookTlsKey) };
 }

@@ -21,6 +21,7 @@ export interface InformerOptions<T extends KubeObject> {
   client: KubeClient;
   type: ResourceType;
   labelSelector?: string;
+  fieldSelector?: string;
   namespace?: string;
   logger: Logger;
   onChange: ChangeHandler<T>;
@@ -39,11 +40,17 @@ export class Informer<T extends KubeObject> {
   readonly #options: InformerOptions<T>;
   readonly #store = new Map<string, T>();
   readonly #index = new Map<string, Map<string, T>>();
+  readonly #handlers: Array<ChangeHandler<T>> = [];
   #synced = false;
   #syncWaiters: Array<() => void> = [];
 
   constructor(options: InformerOptions<T>) {
     this.#options = options;
+  }
+
+  /** Another handler, called after `onChange` for every later change (one cache, several controllers). */
+  subscribe(handler: ChangeHandler<T>): void {
+    this.#handlers.push(handler);
   }
 
   get type(): ResourceType {
@@ -73,17 +80,17 @@ export class Informer<T extends KubeObject> {
 
   /** Runs until `signal` aborts; never rejects. */
   async run(signal: AbortSignal): Promise<void> {
-    const { client, type, labelSelector, namespace, logger } = this.#options;
+    const { client, type, labelSelector, fieldSelector, namespace, logger } = this.#options;
     const backoff = new Backoff({ initialMs: 200, maxMs: 10_000 });
     let resourceVersion: string | undefined;
     while (!signal.aborted) {
       try {
         if (resourceVersion === undefined) {
-          const listed = await client.list<T>(type, { labelSelector, namespace });
+          const listed = await client.list<T>(type, { labelSelector, fieldSelector, namespace });
           this.#replace(listed.items);
           resourceVersion = listed.resourceVersion;
         }
-        await client.watch<T>(type, { labelSelector, namespace, resourceVersion, signal }, (event, object) => {
+        await client.watch<T>(type, { labelSelector, fieldSelector, namespace, resourceVersion, signal }, (event, object) => {
           resourceVersion = object.metadata.resourceVersion ?? resourceVersion;
           if (event === 'BOOKMARK') return;
           this.#record(event === 'DELETED' ? undefined : object, objectKey(object));
@@ -153,5 +160,6 @@ export class Informer<T extends KubeObject> {
     }
     this.#reindex(key, current, previous);
     this.#options.onChange(current, previous);
+    for (const handler of this.#handlers) handler(current, previous);
   }
 }

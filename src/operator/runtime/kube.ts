@@ -31,6 +31,16 @@ export interface KubeMetadata {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   finalizers?: string[];
+  ownerReferences?: OwnerReference[];
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
 }
 
 /** Any Kubernetes object, as plain JSON. */
@@ -73,6 +83,8 @@ export interface RequestCount {
 export interface ListOptions {
   namespace?: string;
   labelSelector?: string;
+  /** e.g. `metadata.name=landlord-admission`: with it, RBAC rules limited by resourceNames authorize list and watch. */
+  fieldSelector?: string;
 }
 
 export interface ListCallOptions extends ListOptions {
@@ -134,6 +146,7 @@ export class KubeClient {
     do {
       const query = new URLSearchParams({ limit: '500' });
       if (options.labelSelector) query.set('labelSelector', options.labelSelector);
+      if (options.fieldSelector) query.set('fieldSelector', options.fieldSelector);
       if (token) query.set('continue', token);
       if (options.fromCache) query.set('resourceVersion', '0');
       const page = await this.#json<{ items: T[]; metadata: { resourceVersion: string; continue?: string } }>(
@@ -154,6 +167,7 @@ export class KubeClient {
       watch: '1', resourceVersion: options.resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds: String(options.timeoutSeconds ?? 300),
     });
     if (options.labelSelector) query.set('labelSelector', options.labelSelector);
+    if (options.fieldSelector) query.set('fieldSelector', options.fieldSelector);
     const response = await this.#send('GET', type, `${collectionPath(type, options.namespace)}?${query.toString()}`, undefined, undefined, options.signal);
     if (response.statusCode !== 200) throw await errorOf(response);
     let buffered = '';

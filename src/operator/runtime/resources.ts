@@ -10,12 +10,16 @@ export const resources = {
   namespaces: core('namespaces', 'Namespace', false),
   secrets: core('secrets', 'Secret'),
   configMaps: core('configmaps', 'ConfigMap'),
+  services: core('services', 'Service'),
+  routes: { group: apiGroup, version: apiVersionName, plural: 'routes', kind: 'Route', namespaced: true },
   resourceQuotas: core('resourcequotas', 'ResourceQuota'),
   limitRanges: core('limitranges', 'LimitRange'),
   networkPolicies: { group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies', kind: 'NetworkPolicy', namespaced: true },
   roleBindings: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'rolebindings', kind: 'RoleBinding', namespaced: true },
   clusterRoles: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles', kind: 'ClusterRole', namespaced: false },
   leases: { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true },
+  mutatingWebhookConfigurations: { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'mutatingwebhookconfigurations', kind: 'MutatingWebhookConfiguration', namespaced: false },
+  validatingWebhookConfigurations: { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingwebhookconfigurations', kind: 'ValidatingWebhookConfiguration', namespaced: false },
   customResourceDefinitions: { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false },
 } as const satisfies Record<string, ResourceType>;
 

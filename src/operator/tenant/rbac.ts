@@ -9,7 +9,9 @@
  * anything it does not already hold.
  */
 import { labels, managedByValue, platformNamespace } from '../../api/meta.ts';
+import { routeControllerRules } from '../route/rbac.ts';
 import type { KubeObject } from '../runtime/kube.ts';
+import { webhookTlsRules } from '../webhook-tls.ts';
 
 export const tenantAdminRoleName = 'landlord-tenant-admin';
 export const operatorName = 'landlord-operator';
@@ -67,6 +69,8 @@ export function operatorRbacObjects(): KubeObject[] {
         { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
         { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], resourceNames: [tenantAdminRoleName], verbs: ['bind', 'escalate'] },
         { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+        ...routeControllerRules,
+        ...webhookTlsRules,
       ],
     },
     {
