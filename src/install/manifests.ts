@@ -13,7 +13,7 @@
 import { labels, managedByValue, platformNamespace } from '../api/meta.ts';
 import { customResourceDefinitions } from '../api/schema.ts';
 import { webhookConfigurations, webhookService } from '../admission/index.ts';
-import { operatorRbacObjects, tenantAdminClusterRole, type KubeObject } from '../operator/index.ts';
+import { operatorRbacObjects, tenantAdminClusterRole, webhookServingSecretName, type KubeObject } from '../operator/index.ts';
 import { LandlordError } from '../shared/errors.ts';
 
 /** The edge router's listening ports on the host, for the local cluster. */
@@ -68,8 +68,6 @@ export const componentNames = {
 
 export type Component = keyof typeof componentNames;
 
-/** The webhook's serving certificate, issued and rotated by the operator (ADR 0004). */
-export const webhookTlsSecretName = 'landlord-webhook-tls';
 
 const controllerHealthPort = 8081;
 const webhookPort = 8443;
@@ -266,7 +264,8 @@ function webhookDeployment(options: PlatformOptions): KubeObject {
       resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '384Mi' } },
       volumeMounts: [{ name: 'tls', mountPath: webhookCertDir, readOnly: true }],
     },
-    volumes: [{ name: 'tls', secret: { secretName: webhookTlsSecretName } }],
+    // The operator issues and rotates it (ADR 0004); the pod starts once it exists.
+    volumes: [{ name: 'tls', secret: { secretName: webhookServingSecretName } }],
   });
 }
 
