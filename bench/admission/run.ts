@@ -5,12 +5,14 @@
  *
  * Side by side in the same run: the same requests into a namespace no webhook selects (the API
  * server alone), then into a tenant namespace where the mutating and validating webhooks are
- * called, reported as a difference and a ratio. The webhook runs as its own process
+ * called, reported as a difference and a ratio. The tenant namespace has a sidecar Route whose
+ * Service selects the pods, so every create also gathers Routes and Services and gets a TLS
+ * sidecar injected (the heaviest mutation path). The webhook runs as its own process
  * (`landlord webhook`), as in production, so it does not share the load generator's event loop.
  * A plain script, not a test:
  *   node bench/admission/run.ts [requestsPerSecond=200] [seconds=15]
  */
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import https from 'node:https';
 import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -25,20 +27,23 @@ import { webhookConfigurations } from '../../src/admission/index.ts';
 import { startCluster } from '../../src/devcluster/index.ts';
 import { createRootCa, issuePlatformServingCertificate, loadAuthority } from '../../src/pki/index.ts';
 import { tenantFixture, waitUntilCalled } from '../../test/support/admission.ts';
+import { installCrds } from '../../test/support/tenants.ts';
 
 const rate = Number(process.argv[2] ?? 200);
 const seconds = Number(process.argv[3] ?? 15);
 
-/** A pod the mutating webhook patches (no pull policy, no seccomp) and the validating one then admits. */
+/** A pod the mutating webhook patches (no pull policy, no seccomp; a sidecar in the tenant namespace) and the validating one then admits. */
 const defaultablePod = (index: number) => JSON.stringify({
-  apiVersion: 'v1', kind: 'Pod', metadata: { name: `bench-${index}` },
-  spec: { containers: [{ name: 'app', image: 'registry.example/app:1', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
+  apiVersion: 'v1', kind: 'Pod', metadata: { name: `bench-${index}`, labels: { app: 'bench' } },
+  spec: { containers: [{ name: 'app', image: 'registry.example/app:1', ports: [{ name: 'http', containerPort: 8080 }], resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
 });
 
 interface Result {
   latencies: number[];
   /** Answers showing the mutating webhook's defaults: proof the webhooks were on the path. */
   mutated: number;
+  /** Answers carrying an injected TLS sidecar. */
+  injected: number;
   failures: number;
   firstFailure?: string;
 }
@@ -51,7 +56,7 @@ async function steadyLoad(config: KubeConfig, namespace: string): Promise<Result
   await config.applyToHTTPSOptions(options);
   options.agent = new https.Agent({ keepAlive: true, maxSockets: 64 });
   const total = Math.round(rate * seconds);
-  const result: Result = { latencies: [], mutated: 0, failures: 0 };
+  const result: Result = { latencies: [], mutated: 0, injected: 0, failures: 0 };
   const started = performance.now();
   const inFlight: Array<Promise<void>> = [];
   for (let index = 0; index < total; index++) {
@@ -68,6 +73,7 @@ async function steadyLoad(config: KubeConfig, namespace: string): Promise<Result
           if (response.statusCode === 201) {
             result.latencies.push(performance.now() - sent);
             if (Buffer.concat(chunks).includes('RuntimeDefault')) result.mutated++;
+            if (Buffer.concat(chunks).includes('landlord-sidecar-0')) result.injected++;
           }
           else {
             result.failures++;
@@ -104,7 +110,12 @@ try {
   const admin = cluster.kubeConfig();
   const core = admin.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: 'plain' } } });
+  await installCrds(admin);
   const tenant = await tenantFixture(cluster, 'benchacme');
+  const custom = admin.makeApiClient(CustomObjectsApi);
+  await custom.createClusterCustomObject({ group: 'landlord.dev', version: 'v1alpha1', plural: 'tenants', body: { apiVersion: 'landlord.dev/v1alpha1', kind: 'Tenant', metadata: { name: 'benchacme' }, spec: { owners: {}, domains: ['*.benchacme.example'] } } });
+  await core.createNamespacedService({ namespace: tenant.namespace, body: { metadata: { name: 'bench' }, spec: { selector: { app: 'bench' }, ports: [{ port: 80, targetPort: 'http' }] } } });
+  await custom.createNamespacedCustomObject({ group: 'landlord.dev', version: 'v1alpha1', namespace: tenant.namespace, plural: 'routes', body: { apiVersion: 'landlord.dev/v1alpha1', kind: 'Route', metadata: { name: 'bench' }, spec: { hostname: 'bench.benchacme.example', protocol: 'tls', backend: { service: 'bench', port: 80 } } } });
   while (!(await core.readNamespacedServiceAccount({ namespace: 'plain', name: 'default' }).then(() => true, () => false))) await sleep(200);
   const certDir = await mkdtemp(path.join(tmpdir(), 'landlord-webhook-bench-'));
   const root = await createRootCa();
@@ -137,7 +148,7 @@ try {
     const b = summary(withWebhook);
     console.log(`admission latency, ${rate} pod creates/s (dry run) for ${seconds} s each, ${availableParallelism()} CPUs, open loop, load average ${loadavg()[0]?.toFixed(1)} at the end`);
     console.log(`  API server alone      p50 ${a.p50.toFixed(2)} ms   p99 ${a.p99.toFixed(2)} ms   (${without.latencies.length} ok, ${without.mutated} mutated, ${without.failures} failed)`);
-    console.log(`  with landlord webhooks p50 ${b.p50.toFixed(2)} ms   p99 ${b.p99.toFixed(2)} ms   (${withWebhook.latencies.length} ok, ${withWebhook.mutated} mutated, ${withWebhook.failures} failed)`);
+    console.log(`  with landlord webhooks p50 ${b.p50.toFixed(2)} ms   p99 ${b.p99.toFixed(2)} ms   (${withWebhook.latencies.length} ok, ${withWebhook.mutated} mutated, ${withWebhook.injected} with a sidecar, ${withWebhook.failures} failed)`);
     console.log(`  difference            p50 +${(b.p50 - a.p50).toFixed(2)} ms   p99 +${(b.p99 - a.p99).toFixed(2)} ms`);
     console.log(`  ratio                 p50 ×${(b.p50 / a.p50).toFixed(2)}   p99 ×${(b.p99 / a.p99).toFixed(2)}`);
     for (const [label, result] of [['alone', without], ['webhooks', withWebhook]] as const) {

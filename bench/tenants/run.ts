@@ -1,11 +1,13 @@
 /**
- * Tenant operator at scale: `node bench/tenants/run.ts [tenants=1000] [namespacesPerTenant=2] [workers=8]`.
+ * Tenant operator at scale: `node bench/tenants/run.ts [tenants=1000] [namespacesPerTenant=2] [workers=8] [node flags for the operator...]`,
+ * e.g. `node bench/tenants/run.ts 1000 2 8 --max-semi-space-size=8`.
  *
  * Starts a local control plane of its own, runs `landlord controller` as a child process, creates
  * the tenants (32 creates in flight) and reports:
  * - the time from the first create until every tenant is Ready;
  * - the operator's API requests and writes per tenant (its own counters, one per HTTP request);
- * - the operator's peak RSS (VmHWM of the child process);
+ * - the operator's peak RSS (VmHWM of the child process), and its RSS and V8 heap in use once
+ *   every tenant is Ready (its own /metrics);
  * - the writes during one steady-state resync of every tenant (should be 0).
  * The floor to compare with: this API server does about 1,000 server-side-apply writes/s.
  */
@@ -23,6 +25,7 @@ import { KubeClient, fieldManager, isApiStatus, resources, type KubeObject } fro
 const tenants = Number(process.argv[2] ?? 1000);
 const namespacesPerTenant = Number(process.argv[3] ?? 2);
 const workers = Number(process.argv[4] ?? 8);
+const nodeFlags = process.argv.slice(5);
 const resyncSeconds = 30;
 const main = path.resolve(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 
@@ -32,7 +35,7 @@ const cluster = await startCluster({ name: 'bench-tenants', node: false });
 const kube = new KubeClient(cluster.kubeConfig(), { maxSockets: 32 });
 const port = await freePort();
 const operator = spawn(process.execPath, [
-  main, 'controller', '--kubeconfig', cluster.kubeconfigPath, '--health-port', String(port), '--no-leader-elect', '--resync', String(resyncSeconds), '--workers', String(workers),
+  ...nodeFlags, main, 'controller', '--kubeconfig', cluster.kubeconfigPath, '--health-port', String(port), '--no-leader-elect', '--resync', String(resyncSeconds), '--workers', String(workers),
 ], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, LANDLORD_LOG_LEVEL: process.env.LANDLORD_LOG_LEVEL ?? 'warn' } });
 
 try {
@@ -68,10 +71,10 @@ try {
   const peakRss = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${operator.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
   console.log(`landlord tenant operator bench — node ${process.version}, ${availableParallelism()} CPUs, Kubernetes 1.20.2 control plane`);
-  console.log(`tenants: ${tenants} × ${namespacesPerTenant} namespaces (${tenants * namespacesPerTenant} namespaces), ${workers} operator workers`);
+  console.log(`tenants: ${tenants} × ${namespacesPerTenant} namespaces (${tenants * namespacesPerTenant} namespaces), ${workers} operator workers, node flags: ${nodeFlags.join(' ') || 'none'}`);
   console.log(`created all Tenants in ${((created - started) / 1000).toFixed(1)} s; all Ready after ${((ready - started) / 1000).toFixed(1)} s (${(tenants / ((ready - started) / 1000)).toFixed(1)} tenants/s)`);
   console.log(`operator API requests: ${converged.requests} (${(converged.requests / tenants).toFixed(1)} per tenant), of which writes ${converged.writes} (${(converged.writes / tenants).toFixed(1)} per tenant)`);
-  console.log(`operator peak RSS: ${peakRss.toFixed(0)} MiB`);
+  console.log(`operator peak RSS: ${peakRss.toFixed(0)} MiB; once all Ready: RSS ${mib(converged.rss)} MiB, V8 heap ${mib(converged.heapUsed)} MiB in use of ${mib(converged.heapTotal)} MiB reserved`);
   console.log(`steady-state resync: ${after.reconciles - before.reconciles} reconciles, ${after.writes - before.writes} writes, ${after.requests - before.requests} API requests`);
 } finally {
   operator.kill('SIGTERM');
@@ -85,15 +88,22 @@ async function readyCount(): Promise<number> {
   return items.filter((t) => t.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True' && c.observedGeneration === t.metadata.generation)).length;
 }
 
-/** The operator's own counters: every HTTP request it sent, the writes among them, reconciles. */
-async function scrape(): Promise<{ requests: number; writes: number; reconciles: number }> {
+/** The operator's own counters: every HTTP request it sent, the writes among them, reconciles; its memory. */
+async function scrape(): Promise<{ requests: number; writes: number; reconciles: number; rss: number; heapUsed: number; heapTotal: number }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const sum = (pattern: RegExp): number => [...text.matchAll(pattern)].reduce((total, m) => total + Number(m[1]), 0);
   return {
     requests: sum(/^landlord_operator_api_requests_total\{[^}]*\} (\d+)$/gm),
     writes: sum(/^landlord_operator_api_requests_total\{verb="(?:POST|PUT|PATCH|DELETE)"[^}]*\} (\d+)$/gm),
     reconciles: sum(/^landlord_operator_reconciles_total\{[^}]*\} (\d+)$/gm),
+    rss: sum(/^process_resident_memory_bytes (\d+)$/gm),
+    heapUsed: sum(/^nodejs_heap_size_used_bytes (\d+)$/gm),
+    heapTotal: sum(/^nodejs_heap_size_total_bytes (\d+)$/gm),
   };
+}
+
+function mib(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(0);
 }
 
 async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {

@@ -4,22 +4,29 @@
  * pull policy and hard-tier placement, which are platform policy): validation then denies it
  * with a message saying what to change.
  *
- * The pipeline is an ordered list of named mutators; a new concern (the TLS sidecar injector)
- * is one more entry.
+ * The pipeline is an ordered list of named mutators. The last one injects the TLS sidecars
+ * (sidecar-injection.ts), the only mutator that may refuse a pod: a sidecar it cannot build
+ * correctly must not be replaced by a pod without one.
  */
 import type { TenantPlacement } from '../api/tenant.ts';
+import type { Violation } from './review-types.ts';
+import { defaultSidecarSettings, injectTlsSidecars, isInjectedSidecar, type NamespaceRoutes, type SidecarSettings } from './sidecar-injection.ts';
 import { containersOf, type PodSpec, type PodSpecSite } from './workloads.ts';
 
-/** What a mutator may know beyond the pod: facts gathered about the tenant. */
+/** What a mutator may know beyond the pod: facts gathered about the tenant, and webhook settings. */
 export interface MutationContext {
   /** The tenant's placement when its tier is `hard`; undefined for soft tenants. */
   readonly placement?: TenantPlacement;
+  /** The Routes and Services of the namespace, gathered for pod creates; without them no sidecar is injected. */
+  readonly routes?: NamespaceRoutes;
+  /** The injected sidecar's image and the router's source CIDR; default {@link defaultSidecarSettings}. */
+  readonly sidecar?: SidecarSettings;
 }
 
 export interface PodMutator {
   readonly name: string;
-  /** Edits `site.spec` in place (the caller passes a copy). */
-  readonly apply: (site: PodSpecSite, context: MutationContext) => void;
+  /** Edits `site.spec` in place (the caller passes a copy); returns why the pod cannot be admitted, if it cannot. */
+  readonly apply: (site: PodSpecSite, context: MutationContext) => readonly Violation[] | void;
 }
 
 export const podMutators: readonly PodMutator[] = [
@@ -29,6 +36,7 @@ export const podMutators: readonly PodMutator[] = [
   { name: 'dropAllCapabilities', apply: dropAllCapabilities },
   { name: 'alwaysPullImages', apply: alwaysPullImages },
   { name: 'hardTierPlacement', apply: hardTierPlacement },
+  { name: 'tlsSidecars', apply: (site, context) => injectTlsSidecars(site, context.routes, context.sidecar) },
 ];
 
 /** Pod-level RuntimeDefault when the pod sets no profile; containers' own profiles still win. */
@@ -69,10 +77,12 @@ function dropAllCapabilities(site: PodSpecSite): void {
 /**
  * MTB DI-1: `IfNotPresent` (the API server's default for tagged images) becomes `Always`, so a
  * tenant can never run another tenant's private image from a node's cache. `Never` is kept: it is
- * how images imported onto nodes by the platform (the local cluster) are run.
+ * how images imported onto nodes by the platform (the local cluster) are run. The injected TLS
+ * sidecars keep the webhook's policy: their image is the platform's, not a tenant's.
  */
-function alwaysPullImages(site: PodSpecSite): void {
+function alwaysPullImages(site: PodSpecSite, context: MutationContext): void {
   for (const { container } of containersOf(site)) {
+    if (isInjectedSidecar(container, context.sidecar ?? defaultSidecarSettings)) continue;
     if (container.imagePullPolicy === undefined || container.imagePullPolicy === 'IfNotPresent') container.imagePullPolicy = 'Always';
   }
 }

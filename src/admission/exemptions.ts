@@ -18,8 +18,22 @@ export const cleanupControllers: readonly string[] = [
   'system:serviceaccount:kube-system:generic-garbage-collector',
 ];
 
+/**
+ * Controllers that copy a Service's labels onto the Endpoints and EndpointSlices they write for it.
+ * A landlord-managed Service (a tenant's ingress, a Route's sidecar Service) therefore gets
+ * landlord-labelled endpoints; refusing them would leave the Service without backends. Exempt
+ * only for those two resources.
+ */
+export const endpointControllers: readonly string[] = [
+  'system:serviceaccount:kube-system:endpoint-controller',
+  'system:serviceaccount:kube-system:endpointslice-controller',
+  'system:serviceaccount:kube-system:endpointslicemirroring-controller',
+];
+const endpointResources: readonly string[] = ['endpoints', 'endpointslices'];
+
 export function isExemptFromTenantGuards(request: AdmissionRequest): boolean {
   const groups = request.userInfo.groups ?? [];
   if (groups.some((group) => platformGroups.includes(group))) return true;
+  if (endpointResources.includes(request.resource.resource) && endpointControllers.includes(request.userInfo.username ?? '')) return true;
   return request.operation === 'DELETE' && cleanupControllers.includes(request.userInfo.username ?? '');
 }

@@ -6,7 +6,8 @@
 export { buildWebhookServer, defaultMaxBodyBytes, type WebhookServer, type WebhookServerDeps } from './server.ts';
 export { webhookConfigurations, webhookManifest, webhookService, type WebhookClient, type WebhookConfigurationOptions, type WebhookConfigurations } from './configurations.ts';
 export { mutate, validate, type ValidationContext } from './review.ts';
-export { kubeTenantFacts, type TenantFacts, type TenantFactsOptions } from './gather.ts';
+export { kubeTenantFacts, type MutationNeeds, type TenantFacts, type TenantFactsOptions } from './gather.ts';
+export { defaultSidecarSettings, sidecarSettings, type SidecarSettings } from './sidecar-injection.ts';
 export { carriesHostnames, hostnameViolations, type HostnameFacts } from './hostnames.ts';
 export { podMutators, type MutationContext, type PodMutator } from './defaults.ts';
 export { restrictedControls, restrictedViolations, type PodSecurityControl } from './pod-security.ts';

@@ -49,7 +49,8 @@ function podSecurityViolations(request: AdmissionRequest): Violation[] {
 
 /**
  * Applies the pod mutators (defaults.ts) to the pod or pod template in the request and returns
- * the JSON patch; allows without a patch when nothing changes. Never denies: validation does.
+ * the JSON patch; allows without a patch when nothing changes. Denies only what a mutator cannot
+ * do correctly (a TLS sidecar for a Route it cannot serve); everything else is validation's job.
  */
 export function mutate(request: AdmissionRequest, context: MutationContext = {}): Decision {
   if (request.operation !== 'CREATE' && request.operation !== 'UPDATE') return allow;
@@ -58,11 +59,13 @@ export function mutate(request: AdmissionRequest, context: MutationContext = {})
   const copy = structuredClone(original);
   const site = podSpecSiteOf(copy);
   if (site === undefined) return allow;
+  const violations: Violation[] = [];
   const applied = podMutators.filter((mutator) => {
     const before = JSON.stringify(site.spec);
-    mutator.apply(site, context);
+    violations.push(...(mutator.apply(site, context) ?? []));
     return JSON.stringify(site.spec) !== before;
   });
+  if (violations.length > 0) return deny(violations);
   const patch = diff(original, copy);
   if (patch.length === 0) return allow;
   return { allowed: true, patch, warnings: [`landlord applied defaults: ${applied.map((m) => m.name).join(', ')}`] };

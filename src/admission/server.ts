@@ -19,16 +19,20 @@ import { createSecureContext } from 'node:tls';
 import { LandlordError } from '../shared/errors.ts';
 import { silentLogger, type Logger } from '../shared/log.ts';
 import type { MutationContext } from './defaults.ts';
+import type { MutationNeeds } from './gather.ts';
 import { carriesHostnames, type HostnameFacts } from './hostnames.ts';
 import { mutate, validate } from './review.ts';
 import { denialMessage, type AdmissionRequest, type Decision } from './review-types.ts';
+import type { SidecarSettings } from './sidecar-injection.ts';
 
 export interface WebhookServerDeps {
   /** Holds `tls.crt` (certificate and chain) and `tls.key`, as the PKI writes them. */
   readonly certDir: string;
   readonly logger?: Logger;
-  /** Facts about the tenant owning `namespace` that mutators need (hard-tier placement). */
-  readonly mutationContext?: (namespace: string) => Promise<MutationContext>;
+  /** Facts about the tenant owning `namespace` that mutators need (hard-tier placement; Routes for pod creates). */
+  readonly mutationContext?: (namespace: string, needs: MutationNeeds) => Promise<MutationContext>;
+  /** The injected TLS sidecar's image, pull policy and trusted router CIDR; default `defaultSidecarSettings`. */
+  readonly sidecar?: SidecarSettings;
   /** The tenant's domains and every Route, for requests carrying hostnames (see gather.ts). */
   readonly hostnameFacts?: (namespace: string) => Promise<HostnameFacts>;
   /** How often the certificate files are compared with the loaded ones. Default 5 s. */
@@ -87,8 +91,9 @@ export async function buildWebhookServer(deps: WebhookServerDeps): Promise<Webho
         const hostnames = deps.hostnameFacts && review.namespace && carriesHostnames(review) ? await deps.hostnameFacts(review.namespace) : undefined;
         return validate(review, hostnames ? { hostnames } : {});
       }
-      const context = deps.mutationContext && review.namespace ? await deps.mutationContext(review.namespace) : {};
-      return mutate(review, context);
+      const needs = { routes: review.kind.kind === 'Pod' && review.operation === 'CREATE' && !review.subResource };
+      const gathered = deps.mutationContext && review.namespace ? await deps.mutationContext(review.namespace, needs) : {};
+      return mutate(review, deps.sidecar ? { ...gathered, sidecar: deps.sidecar } : gathered);
     } catch (error) {
       logger.error('admission decision failed', { error, uid: review.uid });
       const reason = error instanceof LandlordError ? `${error.code}: ${error.message}` : 'LL_ADMISSION_INTERNAL: the webhook could not decide';

@@ -46,6 +46,8 @@ const resources: Record<string, { group: string; resource: string }> = {
   Job: { group: 'batch', resource: 'jobs' },
   CronJob: { group: 'batch', resource: 'cronjobs' },
   NetworkPolicy: { group: 'networking.k8s.io', resource: 'networkpolicies' },
+  Endpoints: { group: '', resource: 'endpoints' },
+  EndpointSlice: { group: 'discovery.k8s.io', resource: 'endpointslices' },
 };
 
 export const tenantUser = { username: 'alice', groups: ['tenant:acme', 'system:authenticated'] };

@@ -6,12 +6,16 @@ import type { KubeObject } from './review-types.ts';
 
 /** A pod spec found inside an object, with the dotted path (for messages) and JSON pointer (for patches). */
 export interface PodSpecSite {
+  /** The kind of the object holding the spec: `Pod`, `Deployment`, … */
+  kind: string;
   /** `spec` for a Pod, `spec.template.spec` for a Deployment, … */
   path: string;
   pointer: string;
   spec: PodSpec;
   /** The annotations of the pod (template) metadata; AppArmor and legacy seccomp live there. */
   annotations: Record<string, string>;
+  /** The labels of the pod (template) metadata; Services select pods by them. */
+  labels: Record<string, string>;
 }
 
 export interface PodSpec {
@@ -60,7 +64,7 @@ export interface Container {
   name?: string;
   image?: string;
   imagePullPolicy?: string;
-  ports?: Array<{ hostPort?: number; containerPort?: number }>;
+  ports?: Array<{ name?: string; hostPort?: number; containerPort?: number; protocol?: string }>;
   securityContext?: ContainerSecurityContext;
   [field: string]: unknown;
 }
@@ -88,18 +92,22 @@ const templatePaths: Record<string, readonly string[]> = {
 
 /** The pod spec a Pod or workload object carries, or undefined when the object holds none. */
 export function podSpecSiteOf(object: KubeObject | null | undefined): PodSpecSite | undefined {
-  const fields = templatePaths[object?.kind ?? ''];
+  const kind = object?.kind ?? '';
+  const fields = templatePaths[kind];
   if (fields === undefined) return undefined;
   let template: Record<string, unknown> | undefined = asRecord(object);
   for (const field of fields) template = asRecord(template?.[field]);
   const spec = asRecord(template?.spec);
   if (spec === undefined) return undefined;
   const path = [...fields, 'spec'];
+  const metadata = asRecord(template?.metadata);
   return {
+    kind,
     path: path.join('.'),
     pointer: `/${path.join('/')}`,
     spec: spec,
-    annotations: (asRecord(asRecord(template?.metadata)?.annotations) as Record<string, string> | undefined) ?? {},
+    annotations: (asRecord(metadata?.annotations) as Record<string, string> | undefined) ?? {},
+    labels: (asRecord(metadata?.labels) as Record<string, string> | undefined) ?? {},
   };
 }
 

@@ -5,7 +5,7 @@
  * Entry points (the CLI, tests, the bench) only supply a client and options.
  */
 import { labels, platformNamespace } from '../api/meta.ts';
-import { routeLabel } from '../api/route.ts';
+import { routeLabel, tenantIngressName } from '../api/route.ts';
 import type { Logger } from '../shared/log.ts';
 import { silentLogger } from '../shared/log.ts';
 import { buildWebhookTlsController, ensurePlatform, ensurePlatformNamespace, type PlatformRoot } from './platform.ts';
@@ -21,6 +21,7 @@ import { WorkQueue } from './runtime/queue.ts';
 import { resources } from './runtime/resources.ts';
 import { sleep } from './runtime/sleep.ts';
 import { overlaps, tenantNamespaces, tenantZones } from './tenant/checks.ts';
+import type { TenantIngressConfig } from './tenant/desired.ts';
 import { TenantReconciler, type TenantObject } from './tenant/reconciler.ts';
 
 export interface LeaderElectionConfig {
@@ -43,6 +44,8 @@ export interface OperatorDeps {
   readonly leaderElection?: LeaderElectionConfig;
   /** Serve /healthz, /readyz and /metrics here (port 0: any free port). */
   readonly health?: { readonly port: number; readonly host?: string };
+  /** Deploy one ingress per tenant with this image and router source CIDR; without it, none. */
+  readonly ingress?: TenantIngressConfig;
 }
 
 export type OperatorExit = 'stopped' | 'lost-leadership';
@@ -65,30 +68,37 @@ export interface Operator {
   healthPort(): number | undefined;
 }
 
+// Objects a Route owns (labelled landlord.dev/route) are the Route controller's, never the tenant's to prune.
+const managedSelector = `${labels.managedBy}=landlord,${labels.tenant},!${routeLabel}`;
+const tenantIngressSelector = `${managedSelector},app.kubernetes.io/name=${tenantIngressName}`;
+
 /** Namespaced kinds landlord owns and watches by label (drift repair, pruning, cleanup). */
-const ownedTypes: ReadonlyArray<{ type: ResourceType; namespace?: string }> = [
+const ownedTypes: ReadonlyArray<{ type: ResourceType; namespace?: string; selector?: string }> = [
   { type: resources.roleBindings },
   { type: resources.resourceQuotas },
   { type: resources.limitRanges },
   { type: resources.networkPolicies },
   { type: resources.configMaps },
+  // Of these kinds the tenant reconciler owns only the tenant ingress's objects: other controllers
+  // (Routes) label theirs managed-by landlord too, and what is owned here is pruned when not desired.
+  { type: resources.serviceAccounts, selector: tenantIngressSelector },
+  { type: resources.services, selector: tenantIngressSelector },
+  { type: resources.deployments, selector: tenantIngressSelector },
+  { type: resources.roles, selector: tenantIngressSelector },
   { type: resources.secrets, namespace: platformNamespace },
 ];
-
-// Objects a Route owns (labelled landlord.dev/route) are the Route controller's, never the tenant's to prune.
-const managedSelector = `${labels.managedBy}=landlord,${labels.tenant},!${routeLabel}`;
 
 export function buildOperator(deps: OperatorDeps): Operator {
   const logger = deps.logger ?? silentLogger;
   const { client } = deps;
   const metrics = new MetricsRegistry();
-  const reconciles = metrics.counter('landlord_operator_reconciles_total', 'Tenant reconciles by result.');
-  const writes = metrics.counter('landlord_operator_writes_total', 'Write requests the reconcilers sent, by verb and kind.');
-  const restarts = metrics.counter('landlord_operator_watch_restarts_total', 'Watch restarts by resource and reason (ended, gone, error).');
-  const apiRequests = metrics.counter('landlord_operator_api_requests_total', 'HTTP requests to the API server by verb and resource.');
-  const queueDepth = metrics.gauge('landlord_operator_queue_depth', 'Tenant keys waiting to be reconciled.');
-  const leaderGauge = metrics.gauge('landlord_operator_leader', '1 while this process leads.');
-  const tenantsGauge = metrics.gauge('landlord_operator_tenants', 'Tenants in the cache by phase.');
+  const reconciles = metrics.counter('landlord_operator_reconciles_total', 'Reconciles by controller (tenant, route, webhook-tls) and result.', ['controller', 'result']);
+  const writes = metrics.counter('landlord_operator_writes_total', 'Write requests the reconcilers sent, by verb and kind.', ['verb', 'kind']);
+  const restarts = metrics.counter('landlord_operator_watch_restarts_total', 'Watch restarts by resource and reason (ended, gone, error).', ['resource', 'reason']);
+  const apiRequests = metrics.counter('landlord_operator_api_requests_total', 'HTTP requests to the API server by verb and resource.', ['verb', 'resource']);
+  const queueDepth = metrics.gauge('landlord_operator_queue_depth', 'Tenant keys waiting to be reconciled.', []);
+  const leaderGauge = metrics.gauge('landlord_operator_leader', '1 while this process leads.', []);
+  const tenantsGauge = metrics.gauge('landlord_operator_tenants', 'Tenants in the cache by phase.', ['phase']);
 
   const stopping = new AbortController();
   const queue = new WorkQueue();
@@ -123,8 +133,8 @@ export function buildOperator(deps: OperatorDeps): Operator {
       for (const owner of owners) queue.add(owner);
     },
   });
-  const owned = ownedTypes.map(({ type, namespace }) => new Informer<KubeObject>({
-    client, type, labelSelector: managedSelector, logger, restarts, indexLabel: labels.tenant, ...(namespace ? { namespace } : {}),
+  const owned = ownedTypes.map(({ type, namespace, selector }) => new Informer<KubeObject>({
+    client, type, labelSelector: selector ?? managedSelector, logger, restarts, indexLabel: labels.tenant, ...(namespace ? { namespace } : {}),
     onChange: (current, previous) => {
       if (current === undefined && previous !== undefined) reconciler?.forgetWrite(previous);
       const owner = (current ?? previous)?.metadata.labels?.[labels.tenant];
@@ -143,13 +153,14 @@ export function buildOperator(deps: OperatorDeps): Operator {
 
   metrics.onCollect(() => {
     for (const { verb, resource, count } of client.requestCounts()) {
-      apiRequests.inc({ verb, resource }, count - apiRequests.value({ verb, resource }));
+      const series = apiRequests.labels({ verb, resource });
+      series.inc(count - series.value);
     }
-    queueDepth.set(queue.length);
-    leaderGauge.set(elector === undefined || elector.isLeader() ? 1 : 0);
+    queueDepth.set({}, queue.length);
+    leaderGauge.set({}, elector === undefined || elector.isLeader() ? 1 : 0);
     const phases = new Map<string, number>();
     for (const tenant of tenants.list()) phases.set(tenant.status?.phase ?? 'Pending', (phases.get(tenant.status?.phase ?? 'Pending') ?? 0) + 1);
-    for (const phase of ['Pending', 'Ready', 'Degraded', 'Terminating']) tenantsGauge.set(phases.get(phase) ?? 0, { phase });
+    for (const phase of ['Pending', 'Ready', 'Degraded', 'Terminating']) tenantsGauge.set({ phase }, phases.get(phase) ?? 0);
   });
 
   let running = false;
@@ -173,7 +184,7 @@ export function buildOperator(deps: OperatorDeps): Operator {
   const lead = async (signal: AbortSignal): Promise<void> => {
     root = await untilDone(() => ensurePlatform(client, logger), signal, logger);
     if (root === undefined) return;
-    reconciler = new TenantReconciler({ client, caches: { tenants, namespaces, owned }, root, clock, logger, writes });
+    reconciler = new TenantReconciler({ client, caches: { tenants, namespaces, owned }, root, clock, logger, writes, ...(deps.ingress ? { ingress: deps.ingress } : {}) });
     const watching = caches.map((cache) => cache.run(signal));
     await Promise.race([Promise.all(caches.map((cache) => cache.waitForSync())), new Promise((resolve) => signal.addEventListener('abort', resolve))]);
     if (signal.aborted) return void (await Promise.all(watching));

@@ -19,5 +19,5 @@ export { renewalTime, shouldRenew, type RenewalDecision, type Validity } from '.
 export { createRevocationList, revokeCertificate, revokedCertificates, type RevokedCertificate } from './revocation.ts';
 export {
   bundleFiles, bundleFromFiles, bundleFromSecret, defaultPlatformNamespace, pemFileNames, tenantCaSecret, tenantPkiObjects,
-  tenantTrustBundle, tlsSecret, type TenantPkiObjects, type TlsSecret, type TrustBundleConfigMap,
+  tenantTrustBundle, tlsSecret, trustBundleName, type TenantPkiObjects, type TlsSecret, type TrustBundleConfigMap,
 } from './secrets.ts';

@@ -1,7 +1,9 @@
 /**
  * The router's Kubernetes provider against a real kube-apiserver (1.20, so EndpointSlices are
  * discovery.k8s.io/v1beta1): Routes, Tenants, Namespaces, Services and EndpointSlices written by
- * the test become routes a real TLS client reaches by SNI, and statuses on the Routes.
+ * the test become routes a real TLS client reaches by SNI, and statuses on the Routes. Most Routes
+ * are `passthrough` (the test's echo server is the app); one case per TLS mode checks that sidecar
+ * and ingress Routes reach only the Services ADR 0004 names, with PROXY v2.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -60,6 +62,8 @@ describe('router Kubernetes provider', () => {
   let sliceVersion: string;
   let pki: TestPki;
   let echo: EchoBackend;
+  /** Stands in for a sidecar or a tenant ingress: reads PROXY v2, then TLS. */
+  let terminator: EchoBackend;
   let router: Router;
   let port: number;
   let provider: KubernetesProvider;
@@ -72,7 +76,21 @@ describe('router Kubernetes provider', () => {
   const conditionBecomes = (namespace: string, name: string, type: string, expected: string) =>
     eventually(`${type} of Route ${namespace}/${name} to be ${expected}`, async () => ((await condition(namespace, name, type)) === expected ? true : undefined));
   const createRoute = (namespace: string, name: string, hostname: string) =>
-    custom.createNamespacedCustomObject({ group, version, namespace, plural: 'routes', body: { apiVersion: `${group}/${version}`, kind: 'Route', metadata: { name }, spec: { hostname, protocol: 'tls', backend: { service: 'db', port: 443 } } } });
+    custom.createNamespacedCustomObject({ group, version, namespace, plural: 'routes', body: { apiVersion: `${group}/${version}`, kind: 'Route', metadata: { name }, spec: { hostname, protocol: 'tls', backend: { service: 'db', port: 443 }, tls: { mode: 'passthrough' } } } });
+  /** A selector-less Service with one port named `tls`, and its EndpointSlice pointing at the terminator. */
+  const tlsServiceWithSlice = async (namespace: string, name: string, withSlice: boolean) => {
+    if (!(await core.readNamespacedService({ namespace, name }).catch(() => undefined))) {
+      await core.createNamespacedService({ namespace, body: { metadata: { name }, spec: { ports: [{ name: 'tls', port: 443, targetPort: 8443 }] } } });
+    }
+    if (!withSlice) return;
+    await custom.createNamespacedCustomObject({
+      group: 'discovery.k8s.io', version: sliceVersion, namespace, plural: 'endpointslices',
+      body: {
+        apiVersion: `discovery.k8s.io/${sliceVersion}`, kind: 'EndpointSlice', metadata: { name: `${name}-1`, labels: { 'kubernetes.io/service-name': name } },
+        addressType: 'IPv4', endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }], ports: [{ name: 'tls', port: terminator.port, protocol: 'TCP' }],
+      },
+    });
+  };
   const writeSlice = async (ready: boolean) => {
     const body = {
       apiVersion: `discovery.k8s.io/${sliceVersion}`,
@@ -97,7 +115,9 @@ describe('router Kubernetes provider', () => {
     sliceVersion = discovery?.versions.some((v) => v.version === 'v1') ? 'v1' : 'v1beta1';
 
     pki = createTestPki();
-    echo = await startTlsEcho('db', pki.leaf('db', [dbHost, `db.${globexZone}`, `*.${acmeZone}`]));
+    const leaf = pki.leaf('db', [dbHost, `db.${globexZone}`, `*.${acmeZone}`]);
+    echo = await startTlsEcho('db', leaf);
+    terminator = await startTlsEcho('terminator', leaf, { proxyProtocol: true });
     router = buildRouter();
     port = await listen(router.tlsServer);
 
@@ -118,6 +138,7 @@ describe('router Kubernetes provider', () => {
     provider?.close();
     await closeServer(router.tlsServer);
     await echo?.close();
+    await terminator?.close();
     pki?.cleanup();
     for (const name of [acme, globex]) {
       await core.deleteNamespace({ name }).catch(() => undefined);
@@ -175,8 +196,33 @@ describe('router Kubernetes provider', () => {
   });
 
   it('reports a Route whose Service does not exist', async () => {
-    await custom.createNamespacedCustomObject({ group, version, namespace: acme, plural: 'routes', body: { apiVersion: `${group}/${version}`, kind: 'Route', metadata: { name: 'nosvc' }, spec: { hostname: `nosvc.${acmeZone}`, protocol: 'tls', backend: { service: 'missing', port: 443 } } } });
+    await custom.createNamespacedCustomObject({ group, version, namespace: acme, plural: 'routes', body: { apiVersion: `${group}/${version}`, kind: 'Route', metadata: { name: 'nosvc' }, spec: { hostname: `nosvc.${acmeZone}`, protocol: 'tls', backend: { service: 'missing', port: 443 }, tls: { mode: 'passthrough' } } } });
     await conditionBecomes(acme, 'nosvc', 'Ready', 'False ServiceNotFound');
+  });
+
+  it('routes a sidecar Route only to its sidecar Service, with PROXY v2, saying what is missing until then', async () => {
+    const host = `side.${acmeZone}`;
+    await custom.createNamespacedCustomObject({ group, version, namespace: acme, plural: 'routes', body: { apiVersion: `${group}/${version}`, kind: 'Route', metadata: { name: 'side' }, spec: { hostname: host, protocol: 'tls', backend: { service: 'db', port: 443 } } } });
+    await conditionBecomes(acme, 'side', 'Ready', 'False SidecarServiceNotFound');
+    assert.equal(await refused(port, host, pki.ca), true, 'the backend Service db has ready endpoints, but a sidecar Route never uses them');
+    await tlsServiceWithSlice(acme, 'landlord-route-side', false);
+    await conditionBecomes(acme, 'side', 'Ready', 'False NoSidecarEndpoints');
+    await tlsServiceWithSlice(acme, 'landlord-route-side', true);
+    await conditionBecomes(acme, 'side', 'Ready', 'True Routed');
+    const headers = terminator.proxyHeaders.length;
+    assert.equal(await eventually('the sidecar route to serve', () => exchange(port, host, pki.ca, 'side').catch(() => undefined)), 'terminator:side');
+    assert.ok(terminator.proxyHeaders.length > headers, 'the router sent a PROXY v2 header');
+  });
+
+  it('routes an http Route to the tenant ingress in the tenant\u2019s first namespace, with PROXY v2', async () => {
+    const host = `web.${acmeZone}`;
+    await custom.createNamespacedCustomObject({ group, version, namespace: acme, plural: 'routes', body: { apiVersion: `${group}/${version}`, kind: 'Route', metadata: { name: 'web' }, spec: { hostname: host, protocol: 'http', backend: { service: 'db', port: 443 } } } });
+    await conditionBecomes(acme, 'web', 'Ready', 'False TenantIngressNotReady');
+    await tlsServiceWithSlice(acme, 'landlord-ingress', true);
+    await conditionBecomes(acme, 'web', 'Ready', 'True Routed');
+    const headers = terminator.proxyHeaders.length;
+    assert.equal(await eventually('the ingress route to serve', () => exchange(port, host, pki.ca, 'web').catch(() => undefined)), 'terminator:web');
+    assert.ok(terminator.proxyHeaders.length > headers, 'the router sent a PROXY v2 header');
   });
 
   it('serves the cluster’s Routes from `landlord router --kubeconfig`', async () => {

@@ -3,7 +3,7 @@
  * TLS and certificate reloading live in src/admission.
  */
 import type { Command } from 'commander';
-import { buildWebhookServer, kubeTenantFacts } from '../../admission/index.ts';
+import { buildWebhookServer, defaultSidecarSettings, kubeTenantFacts, sidecarSettings } from '../../admission/index.ts';
 import { LandlordError } from '../../shared/errors.ts';
 import { createLogger } from '../../shared/log.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
@@ -11,9 +11,12 @@ import { loadKubeConfig } from './kubeconfig.ts';
 export function registerWebhookCommands(program: Command): void {
   program
     .command('webhook')
-    .description('Serve the admission webhooks (restricted pod security, tenant guards, restricted defaults) over TLS.')
+    .description('Serve the admission webhooks (restricted pod security, tenant guards, restricted defaults, TLS sidecar injection) over TLS.')
     .requiredOption('--cert-dir <dir>', 'directory holding tls.crt and tls.key (re-read when they change)')
     .option('--listen <address>', 'host:port to listen on', '0.0.0.0:8443')
+    .option('--sidecar-image <image>', 'image of the injected TLS sidecars', defaultSidecarSettings.image)
+    .option('--sidecar-image-pull-policy <policy>', 'Always | IfNotPresent | Never, for the injected sidecars', defaultSidecarSettings.imagePullPolicy)
+    .option('--router-source-cidr <cidr>', 'the edge router\'s source addresses: the only PROXY v2 peers sidecars trust', defaultSidecarSettings.routerSourceCidr)
     .addHelpText('after', `
 Routes: POST /validate, POST /mutate (AdmissionReview admission.k8s.io/v1), GET /healthz.
 See docs/admission.md for what is enforced and how the webhooks are registered.
@@ -21,15 +24,16 @@ See docs/admission.md for what is enforced and how the webhooks are registered.
 Example:
   landlord pki init-root --out pki/root
   landlord webhook --cert-dir pki/webhook --listen 127.0.0.1:8443`)
-    .action(async (options: { certDir: string; listen: string }) => {
+    .action(async (options: { certDir: string; listen: string; sidecarImage: string; sidecarImagePullPolicy: string; routerSourceCidr: string }) => {
       const { host, port } = parseListen(options.listen);
+      const sidecar = sidecarSettings({ image: options.sidecarImage, imagePullPolicy: options.sidecarImagePullPolicy, routerSourceCidr: options.routerSourceCidr });
       const logger = createLogger({ component: 'admission' });
       // Tenants and Routes are read with the default credentials: in-cluster, or $KUBECONFIG.
-      const facts = kubeTenantFacts(loadKubeConfig(undefined, { inCluster: true }));
+      const facts = kubeTenantFacts(loadKubeConfig(undefined, { inCluster: true }), { logger });
       const server = await buildWebhookServer({
-        certDir: options.certDir, logger,
+        certDir: options.certDir, logger, sidecar,
         hostnameFacts: (namespace) => facts.hostnameFacts(namespace),
-        mutationContext: (namespace) => facts.mutationContext(namespace),
+        mutationContext: (namespace, needs) => facts.mutationContext(namespace, needs),
       });
       const address = await server.listen(port, host);
       logger.info('serving admission webhooks', { address: `${address.address}:${address.port}` });
@@ -37,6 +41,7 @@ Example:
         for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
       });
       await server.close();
+      facts.close();
     });
 }
 

@@ -8,7 +8,7 @@ import { WorkQueue } from './queue.ts';
 /** Runs `reconcile` over `keys` until `stopWhen` holds (bounded), then shuts the queue down. */
 async function runUntil(keys: string[], reconcile: (key: string) => Promise<ReconcileResult>, stopWhen: () => boolean): Promise<Counter> {
   const queue = new WorkQueue({ initialBackoffMs: 1, maxBackoffMs: 5 });
-  const reconciles = new Counter('reconciles', 'test');
+  const reconciles = new Counter('reconciles', 'test', ['controller', 'result']);
   const running = runWorkers({ name: 'test', queue, reconciler: { reconcile }, workers: 2, logger: silentLogger, metrics: { reconciles } });
   for (const key of keys) queue.add(key);
   for (let i = 0; i < 500 && !stopWhen(); i++) await new Promise((resolve) => setTimeout(resolve, 2));
@@ -25,8 +25,8 @@ describe('runWorkers', () => {
       return attempts < 3 ? Promise.reject(new Error('transient')) : Promise.resolve(done);
     }, () => attempts >= 3);
     assert.equal(attempts, 3);
-    assert.equal(counts.value({ controller: 'test', result: 'error' }), 2);
-    assert.equal(counts.value({ controller: 'test', result: 'done' }), 1);
+    assert.equal(counts.labels({ controller: 'test', result: 'error' }).value, 2);
+    assert.equal(counts.labels({ controller: 'test', result: 'done' }).value, 1);
   });
 
   it('does not retry a terminal error', async () => {

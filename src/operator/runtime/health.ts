@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { prometheusContentType } from '../../shared/metrics.ts';
 import type { MetricsRegistry } from './metrics.ts';
 
 export interface HealthServer {
@@ -21,7 +22,7 @@ export async function serveHealth(input: { port: number; host?: string; ready: (
     };
     if (path === '/healthz') reply(200, 'ok\n');
     else if (path === '/readyz') reply(input.ready() ? 200 : 503, input.ready() ? 'ok\n' : 'not ready\n');
-    else if (path === '/metrics') reply(200, input.metrics.render(), 'text/plain; version=0.0.4; charset=utf-8');
+    else if (path === '/metrics') reply(200, input.metrics.render(), prometheusContentType);
     else reply(404, 'not found\n');
   });
   await new Promise<void>((resolve, reject) => {

@@ -3,8 +3,15 @@
  *
  * - The watch ends (server timeout, API server restart, network error): watch again from the last
  *   seen resourceVersion, after a capped exponential backoff when it failed.
- * - 410 Gone (the version was compacted away): list again and report the differences as changes,
- *   so a handler never misses a deletion that happened while nobody watched.
+ * - 410 Gone (the API server no longer has history that old, e.g. after it restarted or while the
+ *   watcher was cut off): list again and report the differences as changes, so a handler never
+ *   misses a deletion that happened while nobody watched.
+ * - BOOKMARK events (requested with `allowWatchBookmarks`) only advance the resourceVersion to
+ *   resume from, so a quiet resource does not fall out of the server's history between watches.
+ *
+ * The cache holds each object as `project` returns it (by default without `metadata.managedFields`,
+ * which no controller reads and which is often most of an object), and lists page by page, so
+ * the whole unprojected list is never in memory at once.
  *
  * Handlers receive (current, previous); `current` is undefined for a deletion. They must be quick
  * and must not throw: they enqueue keys, the reconciler does the work.
@@ -12,7 +19,7 @@
 import type { Logger } from '../../shared/log.ts';
 import { sleep } from './sleep.ts';
 import { Backoff } from './backoff.ts';
-import { isApiStatus, type KubeClient, type KubeObject, type ResourceType } from './kube.ts';
+import { isApiStatus, type KubeClient, type KubeObject, type ResourceType, type WatchEventType } from './kube.ts';
 import type { Counter } from './metrics.ts';
 
 export type ChangeHandler<T> = (current: T | undefined, previous: T | undefined) => void;
@@ -29,6 +36,27 @@ export interface InformerOptions<T extends KubeObject> {
   restarts?: Counter;
   /** Index objects by the value of this label, for `withLabel` (e.g. the tenant an object belongs to). */
   indexLabel?: string;
+  /** What of an object the cache keeps; it must keep every field the controllers read. Default `withoutManagedFields`. */
+  project?: (object: T) => T;
+}
+
+/** `object` without `metadata.managedFields`. */
+export function withoutManagedFields<T extends KubeObject>(object: T): T {
+  if (object.metadata.managedFields === undefined) return object;
+  const { managedFields: _dropped, ...metadata } = object.metadata;
+  return { ...object, metadata };
+}
+
+/** What one watch event does to an informer: the resourceVersion to resume from, and the change to record, if any. */
+export interface WatchStep<T> {
+  readonly resourceVersion: string;
+  readonly change?: { readonly key: string; readonly current: T | undefined };
+}
+
+export function watchStep<T extends KubeObject>(event: WatchEventType, object: T, resourceVersion: string): WatchStep<T> {
+  const next = object.metadata.resourceVersion || resourceVersion;
+  if (event === 'BOOKMARK') return { resourceVersion: next };
+  return { resourceVersion: next, change: { key: objectKey(object), current: event === 'DELETED' ? undefined : object } };
 }
 
 /** `namespace/name`, or `name` for cluster-scoped objects. */
@@ -85,15 +113,12 @@ export class Informer<T extends KubeObject> {
     let resourceVersion: string | undefined;
     while (!signal.aborted) {
       try {
-        if (resourceVersion === undefined) {
-          const listed = await client.list<T>(type, { labelSelector, fieldSelector, namespace });
-          this.#replace(listed.items);
-          resourceVersion = listed.resourceVersion;
-        }
-        await client.watch<T>(type, { labelSelector, fieldSelector, namespace, resourceVersion, signal }, (event, object) => {
-          resourceVersion = object.metadata.resourceVersion ?? resourceVersion;
-          if (event === 'BOOKMARK') return;
-          this.#record(event === 'DELETED' ? undefined : object, objectKey(object));
+        const start = resourceVersion ?? (await this.#list(signal));
+        resourceVersion = start;
+        await client.watch<T>(type, { labelSelector, fieldSelector, namespace, resourceVersion: start, signal }, (event, object) => {
+          const step = watchStep(event, object, resourceVersion ?? start);
+          resourceVersion = step.resourceVersion;
+          if (step.change) this.#record(step.change.current === undefined ? undefined : this.#project(step.change.current), step.change.key);
         });
         backoff.reset();
         this.#options.restarts?.inc({ resource: type.plural, reason: 'ended' });
@@ -113,13 +138,21 @@ export class Informer<T extends KubeObject> {
     }
   }
 
-  #replace(items: T[]): void {
+  /** Lists into the cache, page by page; returns the list's resourceVersion. */
+  async #list(signal: AbortSignal): Promise<string> {
+    const { client, type, labelSelector, fieldSelector, namespace } = this.#options;
     const seen = new Set<string>();
-    for (const item of items) {
-      const key = objectKey(item);
-      seen.add(key);
-      this.#record(item, key);
+    let resourceVersion = '';
+    for await (const page of client.listPages<T>(type, { labelSelector, fieldSelector, namespace })) {
+      if (signal.aborted) break;
+      for (const item of page.items) {
+        const key = objectKey(item);
+        seen.add(key);
+        this.#record(this.#project(item), key);
+      }
+      resourceVersion = page.resourceVersion;
     }
+    if (signal.aborted) throw signal.reason;
     for (const key of [...this.#store.keys()]) {
       if (!seen.has(key)) this.#record(undefined, key);
     }
@@ -127,6 +160,11 @@ export class Informer<T extends KubeObject> {
       this.#synced = true;
       for (const resolve of this.#syncWaiters.splice(0)) resolve();
     }
+    return resourceVersion;
+  }
+
+  #project(object: T): T {
+    return (this.#options.project ?? withoutManagedFields)(object);
   }
 
   #reindex(key: string, current: T | undefined, previous: T | undefined): void {

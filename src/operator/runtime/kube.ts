@@ -32,6 +32,7 @@ export interface KubeMetadata {
   annotations?: Record<string, string>;
   finalizers?: string[];
   ownerReferences?: OwnerReference[];
+  managedFields?: unknown[];
 }
 
 export interface OwnerReference {
@@ -141,21 +142,32 @@ export class KubeClient {
   /** Lists every object (paging through `continue`), with the list's resourceVersion. */
   async list<T extends KubeObject>(type: ResourceType, options: ListCallOptions = {}): Promise<{ items: T[]; resourceVersion: string }> {
     const items: T[] = [];
-    let token: string | undefined;
     let resourceVersion = '';
+    for await (const page of this.listPages<T>(type, options)) {
+      items.push(...page.items);
+      resourceVersion = page.resourceVersion;
+    }
+    return { items, resourceVersion };
+  }
+
+  /**
+   * Lists page by page (at most `pageSize` objects each), so a caller that keeps less than the
+   * whole objects never holds more than one page of them. Every page carries the resourceVersion
+   * of the one consistent snapshot the pages come from.
+   */
+  async *listPages<T extends KubeObject>(type: ResourceType, options: ListCallOptions & { pageSize?: number } = {}): AsyncGenerator<{ items: T[]; resourceVersion: string }> {
+    let token: string | undefined;
     do {
-      const query = new URLSearchParams({ limit: '500' });
+      const query = new URLSearchParams({ limit: String(options.pageSize ?? 500) });
       if (options.labelSelector) query.set('labelSelector', options.labelSelector);
       if (options.fieldSelector) query.set('fieldSelector', options.fieldSelector);
       if (token) query.set('continue', token);
       if (options.fromCache) query.set('resourceVersion', '0');
       const page = await this.#json<{ items: T[]; metadata: { resourceVersion: string; continue?: string } }>(
         'GET', type, `${collectionPath(type, options.namespace)}?${query.toString()}`);
-      for (const item of page.items) items.push({ ...item, apiVersion: apiVersionOf(type), kind: type.kind });
-      resourceVersion = page.metadata.resourceVersion;
       token = page.metadata.continue || undefined;
+      yield { items: page.items.map((item) => ({ ...item, apiVersion: apiVersionOf(type), kind: type.kind })), resourceVersion: page.metadata.resourceVersion };
     } while (token);
-    return { items, resourceVersion };
   }
 
   /**

@@ -1,77 +1,36 @@
 /**
- * Counters and gauges in the Prometheus text exposition format (version 0.0.4): just what the
- * operator exposes on /metrics. Label values are escaped; series are kept in insertion order.
+ * The operator's metrics: the shared Prometheus registry (src/shared/metrics.ts), plus collect
+ * hooks that refresh gauges (and counters mirrored from elsewhere, like the client's request
+ * counts) just before each render. Every metric declares its label names; a series is read back
+ * with `metric.labels({...}).value`. The process's memory is always included (names as the common
+ * Node.js exporters use), since the operator's footprint grows with the objects it caches.
  */
-type Labels = Record<string, string>;
+import { MetricsRegistry as SharedRegistry, type Counter, type Gauge } from '../../shared/metrics.ts';
 
-interface Series {
-  labels: Labels;
-  value: number;
-}
+export { Counter, Gauge } from '../../shared/metrics.ts';
 
-abstract class Metric {
-  readonly name: string;
-  readonly help: string;
-  protected readonly series = new Map<string, Series>();
-
-  constructor(name: string, help: string) {
-    this.name = name;
-    this.help = help;
-  }
-
-  abstract readonly type: 'counter' | 'gauge';
-
-  protected entry(labels: Labels): Series {
-    const key = JSON.stringify(Object.entries(labels).sort());
-    let found = this.series.get(key);
-    if (!found) {
-      found = { labels, value: 0 };
-      this.series.set(key, found);
-    }
-    return found;
-  }
-
-  value(labels: Labels = {}): number {
-    return this.series.get(JSON.stringify(Object.entries(labels).sort()))?.value ?? 0;
-  }
-
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
-    for (const { labels, value } of this.series.values()) {
-      const rendered = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
-      lines.push(`${this.name}${rendered.length ? `{${rendered.join(',')}}` : ''} ${value}`);
-    }
-    return lines.join('\n');
-  }
-}
-
-export class Counter extends Metric {
-  readonly type = 'counter';
-
-  inc(labels: Labels = {}, by = 1): void {
-    this.entry(labels).value += by;
-  }
-}
-
-export class Gauge extends Metric {
-  readonly type = 'gauge';
-
-  set(value: number, labels: Labels = {}): void {
-    this.entry(labels).value = value;
-  }
-}
-
-/** A set of metrics rendered together; `collect` hooks refresh gauges just before rendering. */
 export class MetricsRegistry {
-  readonly #metrics: Metric[] = [];
+  readonly #registry = new SharedRegistry();
   readonly #collectors: Array<() => void> = [];
 
-  counter(name: string, help: string): Counter {
-    return this.#add(new Counter(name, help));
+  constructor() {
+    const rss = this.gauge('process_resident_memory_bytes', 'Resident memory size in bytes.', []);
+    const heapUsed = this.gauge('nodejs_heap_size_used_bytes', 'V8 heap in use, in bytes.', []);
+    const heapTotal = this.gauge('nodejs_heap_size_total_bytes', 'V8 heap reserved, in bytes.', []);
+    this.onCollect(() => {
+      const usage = process.memoryUsage();
+      rss.set({}, usage.rss);
+      heapUsed.set({}, usage.heapUsed);
+      heapTotal.set({}, usage.heapTotal);
+    });
   }
 
-  gauge(name: string, help: string): Gauge {
-    return this.#add(new Gauge(name, help));
+  counter(name: string, help: string, labelNames: readonly string[]): Counter {
+    return this.#registry.counter(name, help, labelNames);
+  }
+
+  gauge(name: string, help: string, labelNames: readonly string[]): Gauge {
+    return this.#registry.gauge(name, help, labelNames);
   }
 
   onCollect(collect: () => void): void {
@@ -80,11 +39,6 @@ export class MetricsRegistry {
 
   render(): string {
     for (const collect of this.#collectors) collect();
-    return `${this.#metrics.map((metric) => metric.render()).join('\n')}\n`;
-  }
-
-  #add<M extends Metric>(metric: M): M {
-    this.#metrics.push(metric);
-    return metric;
+    return this.#registry.render();
   }
 }

@@ -3,15 +3,18 @@ import { describe, it } from 'node:test';
 import { snapshotFromCluster, type ClusterObjects, type EndpointSliceObject, type NamespaceObject, type RouteObject, type ServiceObject, type TenantObject } from './cluster-snapshot.ts';
 import { translate } from './translate.ts';
 
-/** Fixture builders: objects as the API server returns them, with only the fields a case needs. */
-function tenant(name: string, domains: string[], created = '2026-01-01T00:00:00Z'): TenantObject {
-  return { metadata: { name, creationTimestamp: created }, spec: { owners: {}, domains } };
+/**
+ * Fixture builders: objects as the API server returns them, with only the fields a case needs.
+ * `route` is a passthrough Route unless a case says otherwise, so the backend is Service db itself.
+ */
+function tenant(name: string, domains: string[], created = '2026-01-01T00:00:00Z', namespaces?: string[]): TenantObject {
+  return { metadata: { name, creationTimestamp: created }, spec: { owners: {}, domains, ...(namespaces ? { namespaces } : {}) } };
 }
 function namespace(name: string, tenantLabel?: string): NamespaceObject {
   return { metadata: { name, labels: tenantLabel ? { 'landlord.dev/tenant': tenantLabel } : {} } };
 }
 function route(ns: string, name: string, spec: Record<string, unknown> = {}, created = '2026-01-02T00:00:00Z'): RouteObject {
-  return { metadata: { namespace: ns, name, generation: 1, creationTimestamp: created }, spec: { hostname: 'db.acme.example', protocol: 'tls', backend: { service: 'db', port: 443 }, ...spec } };
+  return { metadata: { namespace: ns, name, generation: 1, creationTimestamp: created }, spec: { hostname: 'db.acme.example', protocol: 'tls', backend: { service: 'db', port: 443 }, tls: { mode: 'passthrough' }, ...spec } };
 }
 function service(ns: string, name: string, ports: { name?: string; port: number }[] = [{ name: 'https', port: 443 }]): ServiceObject {
   return { metadata: { namespace: ns, name }, spec: { ports } };
@@ -40,6 +43,16 @@ const verdictOf = (objects: ClusterObjects, key = 'acme/db') => {
   assert.ok(verdict, `no verdict for ${key}`);
   return `${verdict.accepted.reason}/${verdict.ready.reason}`;
 };
+const readyMessageOf = (objects: ClusterObjects, key = 'acme/db') => snapshotFromCluster(objects).verdicts.get(key)?.ready.message;
+/** A sidecar Route `db` with the operator's Service landlord-route-db (port tls) and its slice. */
+const sidecarMode = { routes: [route('acme', 'db', { tls: {} })], services: [service('acme', 'db'), service('acme', 'landlord-route-db', [{ name: 'tls', port: 443 }])] };
+const sidecarSlice = (endpoints: { addresses: string[]; ready?: boolean }[]) => slice('acme', 'landlord-route-db', endpoints, [{ name: 'tls', port: 8443 }]);
+/** An http Route served by acme's ingress, Service landlord-ingress (port tls) in acme's first namespace. */
+const ingressMode = (namespace = 'acme') => ({
+  routes: [route('acme', 'db', { protocol: 'http', tls: undefined })],
+  services: [service('acme', 'db'), service(namespace, 'landlord-ingress', [{ name: 'tls', port: 443 }])],
+  endpointSlices: [slice(namespace, 'landlord-ingress', [{ addresses: ['10.0.9.9'] }], [{ name: 'tls', port: 8443 }])],
+});
 const backendsOf = (objects: ClusterObjects) => snapshotFromCluster(objects).snapshot.routes.map((r) => `${r.hostname}->${r.backends.map((b) => `${b.host}:${b.port}`).join(',')}`);
 
 describe('snapshotFromCluster: verdicts', () => {
@@ -61,6 +74,16 @@ describe('snapshotFromCluster: verdicts', () => {
     ['reports a Service without EndpointSlices', { endpointSlices: [] }, 'Accepted/NoReadyEndpoints'],
     ['reports a Service whose endpoints are all unready', { endpointSlices: [slice('acme', 'db', [{ addresses: ['10.0.0.1'], ready: false }])] }, 'Accepted/NoReadyEndpoints'],
     ['does not use a slice of the same Service name in another namespace', { endpointSlices: [slice('other', 'db', [{ addresses: ['10.0.0.1'] }])] }, 'Accepted/NoReadyEndpoints'],
+    ['refuses an unknown TLS mode', { routes: [route('acme', 'db', { tls: { mode: 'edge' } })] }, 'InvalidSpec/NotAccepted'],
+    ['routes a sidecar Route to the sidecar Service\u2019s endpoints', { ...sidecarMode, endpointSlices: [sidecarSlice([{ addresses: ['10.0.0.5'] }])] }, 'Accepted/Routed'],
+    ['never routes a sidecar Route to the backend Service itself', { ...sidecarMode, services: [service('acme', 'db')] }, 'Accepted/SidecarServiceNotFound'],
+    ['reports a sidecar Route whose pods carry no sidecar yet', sidecarMode, 'Accepted/NoSidecarEndpoints'],
+    ['reports a sidecar Route whose sidecars are not ready', { ...sidecarMode, endpointSlices: [sidecarSlice([{ addresses: ['10.0.0.5'], ready: false }])] }, 'Accepted/NoSidecarEndpoints'],
+    ['routes an http Route to the tenant ingress', ingressMode(), 'Accepted/Routed'],
+    ['reports an ingress Route while the tenant ingress Service is missing', { ...ingressMode(), services: [service('acme', 'db')] }, 'Accepted/TenantIngressNotReady'],
+    ['reports an ingress Route while the tenant ingress has no ready endpoints', { ...ingressMode(), endpointSlices: [] }, 'Accepted/TenantIngressNotReady'],
+    ['finds the tenant ingress in the tenant\u2019s first namespace', { ...ingressMode('acme-web'), tenants: [tenant('acme', ['*.acme.example'], undefined, ['acme-web', 'acme'])], namespaces: [namespace('acme', 'acme'), namespace('acme-web', 'acme')] }, 'Accepted/Routed'],
+    ['never uses an ingress in a namespace of another tenant', { ...ingressMode('globex'), tenants: [tenant('acme', ['*.acme.example'], undefined, ['globex']), tenant('globex', ['globex.example'])], namespaces: [namespace('acme', 'acme'), namespace('globex', 'globex')] }, 'Accepted/TenantIngressNotReady'],
     ['does not serve a Tenant whose zone nests in an older Tenant\u2019s', { tenants: [tenant('globex', ['example'], '2025-01-01T00:00:00Z'), tenant('acme', ['*.acme.example'])] }, 'TenantDomainsConflict/NotAccepted'],
   ];
   for (const [title, extra, expected] of cases) it(title, () => assert.equal(verdictOf(cluster(extra)), expected));
@@ -83,6 +106,13 @@ describe('snapshotFromCluster: verdicts', () => {
     assert.equal(verdicts.get('acme/pg')?.address, 'db.acme.example:5432');
   });
 
+  const messages: [string, Partial<ClusterObjects>, string][] = [
+    ['tells the user the operator has not created the sidecar Service', { ...sidecarMode, services: [service('acme', 'db')] }, 'the operator has not created Service acme/landlord-route-db (port tls) for this sidecar Route yet; if this persists, check the operator and the Route\'s other conditions'],
+    ['tells the user to restart pods started before the Route', sidecarMode, 'no pod behind Service acme/landlord-route-db carries the landlord sidecar: pods started before the Route need a restart (kubectl -n acme rollout restart deployment/<name>); new pods get it'],
+    ['tells the user the tenant ingress is not ready', { ...ingressMode(), endpointSlices: [] }, 'tenant ingress not ready: Service acme/landlord-ingress has no ready endpoints; check Deployment landlord-ingress in namespace acme'],
+  ];
+  for (const [title, extra, expected] of messages) it(title, () => assert.equal(readyMessageOf(cluster(extra)), expected));
+
   it('tells the user how to fix a hostname outside the tenant\u2019s domains', () => {
     const verdict = snapshotFromCluster(cluster({ routes: [route('acme', 'db', { hostname: 'x.other.example' })] })).verdicts.get('acme/db');
     assert.match(verdict?.accepted.message ?? '', /x\.other\.example is outside the domains of tenant acme \(acme\.example\)/);
@@ -101,6 +131,17 @@ describe('snapshotFromCluster: endpoints', () => {
     ['leaves out a Route outside its tenant\u2019s domains', { routes: [route('acme', 'db', { hostname: 'db.other.example' })] }, []],
   ];
   for (const [title, extra, expected] of cases) it(title, () => assert.deepEqual(backendsOf(cluster(extra)), expected));
+});
+
+describe('snapshotFromCluster: PROXY protocol by TLS mode', () => {
+  const proxyOf = (objects: ClusterObjects) => snapshotFromCluster(objects).snapshot.routes.map((r) => `${r.backends.map((b) => `${b.host}:${b.port}`).join(',')} ${r.proxyProtocol}`);
+  const cases: [string, Partial<ClusterObjects>, string[]][] = [
+    ['sends PROXY v2 to the sidecar even when the Route does not ask', { ...sidecarMode, endpointSlices: [sidecarSlice([{ addresses: ['10.0.0.5'] }])] }, ['10.0.0.5:8443 v2']],
+    ['sends PROXY v2 to the tenant ingress', ingressMode(), ['10.0.9.9:8443 v2']],
+    ['sends no PROXY header to a passthrough app that does not ask', {}, ['10.0.0.1:8443 none']],
+    ['sends PROXY v2 to a passthrough app that asks', { routes: [route('acme', 'db', { proxyProtocol: true })] }, ['10.0.0.1:8443 v2']],
+  ];
+  for (const [title, extra, expected] of cases) it(title, () => assert.deepEqual(proxyOf(cluster(extra)), expected));
 });
 
 describe('snapshotFromCluster: the snapshot', () => {

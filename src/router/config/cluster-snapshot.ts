@@ -12,8 +12,17 @@
  * - two Routes claiming the same hostname on the same listener: the older one keeps it.
  * Everything that reaches the snapshot is therefore translatable; a Route that is accepted but has
  * no ready endpoint is left out (the listener answers as for an unknown name).
+ *
+ * Backends by TLS mode (docs/adr/0004-routes-end-to-end.md), never a plaintext app port unless the
+ * Route says `passthrough`:
+ * - `sidecar`: the endpoints of the operator's Service `landlord-route-<route>` port `tls`, which
+ *   only pods carrying the injected sidecar resolve; always PROXY v2;
+ * - `ingress`: the endpoints of Service `landlord-ingress` port `tls` in the tenant's first
+ *   namespace; always PROXY v2;
+ * - `passthrough`: the backend Service's endpoints; PROXY v2 only when the Route asks.
  */
 import { labels } from '../../api/meta.ts';
+import { effectiveTlsMode, routeServicePortName, routeSidecarServiceName, tenantIngressName, type TlsMode } from '../../api/route.ts';
 import type { Endpoint, RouteSpec, RoutingSnapshot, TenantSpec } from './ir.ts';
 import { parseHostnamePattern } from './translate.ts';
 
@@ -69,7 +78,7 @@ export interface ClusterObjects {
 /** Why a Route is (not) accepted: whether it may claim its hostname at all. */
 export type AcceptedReason = 'Accepted' | 'InvalidSpec' | 'NamespaceHasNoTenant' | 'TenantNotFound' | 'TenantDomainsConflict' | 'HostnameNotInTenantDomains' | 'HostnameConflict';
 /** Why a Route is (not) ready: whether the router forwards its hostname to endpoints now. */
-export type ReadyReason = 'Routed' | 'NotAccepted' | 'ServiceNotFound' | 'ServicePortNotFound' | 'NoReadyEndpoints';
+export type ReadyReason = 'Routed' | 'NotAccepted' | 'ServiceNotFound' | 'ServicePortNotFound' | 'NoReadyEndpoints' | 'SidecarServiceNotFound' | 'NoSidecarEndpoints' | 'TenantIngressNotReady';
 
 export interface ConditionVerdict<Reason extends string> {
   readonly status: boolean;
@@ -108,11 +117,14 @@ interface ValidRouteSpec {
   readonly service: string;
   readonly port: number;
   readonly proxyProtocol: boolean;
+  readonly tlsMode: TlsMode;
 }
 
 interface ServedTenant {
   readonly spec: TenantSpec;
   readonly zones: readonly string[];
+  /** Where the tenant's ingress runs: `spec.namespaces[0]`, default the tenant's name. */
+  readonly ingressNamespace: string;
 }
 
 type TenantResolution = { readonly kind: 'served'; readonly tenant: ServedTenant } | { readonly kind: 'conflict'; readonly message: string };
@@ -136,7 +148,7 @@ const isPortNumber = (value: unknown): value is number => typeof value === 'numb
 /** The Route spec if it is usable, else a message naming the bad field. */
 function validRouteSpec(spec: unknown): ValidRouteSpec | string {
   if (!isRecord(spec)) return 'spec is missing';
-  const { hostname, protocol, backend, proxyProtocol } = spec;
+  const { hostname, protocol, backend, proxyProtocol, tls } = spec;
   if (typeof hostname !== 'string') return 'spec.hostname must be a string';
   const pattern = parseHostnamePattern(hostname);
   if (typeof pattern === 'string') return `spec.hostname: ${pattern}`;
@@ -145,7 +157,20 @@ function validRouteSpec(spec: unknown): ValidRouteSpec | string {
   const port = backend.port;
   if (!isPortNumber(port)) return 'spec.backend.port must be a port number of the Service';
   if (proxyProtocol !== undefined && typeof proxyProtocol !== 'boolean') return 'spec.proxyProtocol must be true or false';
-  return { hostname: pattern.text, protocol, service: backend.service, port, proxyProtocol: proxyProtocol === true };
+  const tlsMode = validTlsMode(protocol, tls);
+  if (typeof tlsMode === 'string') return tlsMode;
+  return { hostname: pattern.text, protocol, service: backend.service, port, proxyProtocol: proxyProtocol === true, tlsMode: tlsMode.mode };
+}
+
+const tlsModes: readonly TlsMode[] = ['sidecar', 'ingress', 'passthrough'];
+const isTlsMode = (value: unknown): value is TlsMode => tlsModes.some((mode) => mode === value);
+
+/** `spec.tls.mode`, else the protocol's default (ADR 0004), or a message naming the bad field. */
+function validTlsMode(protocol: ValidRouteSpec['protocol'], tls: unknown): { readonly mode: TlsMode } | string {
+  if (tls !== undefined && !isRecord(tls)) return 'spec.tls must be an object';
+  const mode = tls?.mode;
+  if (mode === undefined) return { mode: effectiveTlsMode({ protocol }) };
+  return isTlsMode(mode) ? { mode } : `spec.tls.mode must be sidecar, ingress or passthrough, got ${JSON.stringify(mode)}`;
 }
 
 /** A Tenant's zones (`*.acme.example` and `acme.example` both mean acme.example), or a message. */
@@ -182,28 +207,32 @@ function resolveTenants(tenants: readonly TenantObject[]): Map<string, TenantRes
     }
     for (const zone of zones) granted.push({ zone, tenant: name });
     const domains = zones.flatMap((zone) => [zone, `*.${zone}`]);
-    resolved.set(name, { kind: 'served', tenant: { zones, spec: { source: `Tenant ${name}`, name, domains, maxConnections: undefined, newConnectionsPerSecond: undefined } } });
+    const namespaces = isRecord(object.spec) && Array.isArray(object.spec.namespaces) ? (object.spec.namespaces as unknown[]) : [];
+    const ingressNamespace = typeof namespaces[0] === 'string' ? namespaces[0] : name;
+    resolved.set(name, { kind: 'served', tenant: { zones, ingressNamespace, spec: { source: `Tenant ${name}`, name, domains, maxConnections: undefined, newConnectionsPerSecond: undefined } } });
   }
   return resolved;
 }
 
 /**
- * The ready endpoints behind a Service port: slices labelled with the Service's name, the slice
- * port whose name equals the Service port's name (how kube-proxy maps port → targetPort), and
- * every address of an endpoint not marked unready. Deduplicated and sorted.
+ * The endpoints behind a Service port: slices labelled with the Service's name, the slice port
+ * whose name equals the Service port's name (how kube-proxy maps port → targetPort). `ready`:
+ * every address of an endpoint not marked unready, deduplicated and sorted; `unready`: how many
+ * addresses are marked unready.
  */
-function readyEndpoints(slices: readonly EndpointSliceObject[], servicePortName: string): Endpoint[] {
+function endpointsOf(slices: readonly EndpointSliceObject[], servicePortName: string): { ready: Endpoint[]; unready: number } {
   const seen = new Map<string, Endpoint>();
+  let unready = 0;
   for (const slice of slices) {
     if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') continue;
     const port = slice.ports?.find((p) => (p.name ?? '') === servicePortName)?.port;
     if (port === undefined) continue;
     for (const endpoint of slice.endpoints ?? []) {
-      if (endpoint.conditions?.ready === false) continue;
-      for (const host of endpoint.addresses ?? []) seen.set(`${host} ${port}`, { host, port });
+      if (endpoint.conditions?.ready === false) unready += endpoint.addresses?.length ?? 0;
+      else for (const host of endpoint.addresses ?? []) seen.set(`${host} ${port}`, { host, port });
     }
   }
-  return [...seen.values()].sort((a, b) => a.host.localeCompare(b.host) || a.port - b.port);
+  return { ready: [...seen.values()].sort((a, b) => a.host.localeCompare(b.host) || a.port - b.port), unready };
 }
 
 interface Indexes {
@@ -251,18 +280,58 @@ function acceptance(route: RouteObject, spec: ValidRouteSpec | string, indexes: 
   return { tenant: tenant.tenant, spec };
 }
 
-/** Readiness of an accepted Route: its Service, Service port and ready endpoints. */
-function resolveBackends(namespace: string, spec: ValidRouteSpec, indexes: Indexes): Endpoint[] | ConditionVerdict<ReadyReason> {
+const notReady = (reason: ReadyReason, message: string): ConditionVerdict<ReadyReason> => ({ status: false, reason, message });
+
+/** Where an accepted Route's TLS goes, by its TLS mode: ready endpoints, or why there are none and what to do. */
+function resolveBackends(route: RouteObject, spec: ValidRouteSpec, tenant: ServedTenant, indexes: Indexes): Endpoint[] | ConditionVerdict<ReadyReason> {
+  const namespace = route.metadata?.namespace ?? '';
+  if (spec.tlsMode === 'sidecar') return sidecarBackends(namespace, route.metadata?.name ?? '', indexes);
+  if (spec.tlsMode === 'ingress') return ingressBackends(tenant, indexes);
+  return passthroughBackends(namespace, spec, indexes);
+}
+
+/** `passthrough`: the backend Service's own port, numbered `spec.backend.port`. */
+function passthroughBackends(namespace: string, spec: ValidRouteSpec, indexes: Indexes): Endpoint[] | ConditionVerdict<ReadyReason> {
   const service = indexes.services.get(`${namespace}/${spec.service}`);
-  if (!service) return { status: false, reason: 'ServiceNotFound', message: `Service ${namespace}/${spec.service} does not exist; create it or fix spec.backend.service` };
+  if (!service) return notReady('ServiceNotFound', `Service ${namespace}/${spec.service} does not exist; create it or fix spec.backend.service`);
   const servicePort = service.spec?.ports?.find((p) => p.port === spec.port);
   if (!servicePort) {
     const ports = (service.spec?.ports ?? []).map((p) => p.port).join(', ');
-    return { status: false, reason: 'ServicePortNotFound', message: `Service ${namespace}/${spec.service} has no port ${spec.port} (it has: ${ports || 'none'}); fix spec.backend.port` };
+    return notReady('ServicePortNotFound', `Service ${namespace}/${spec.service} has no port ${spec.port} (it has: ${ports || 'none'}); fix spec.backend.port`);
   }
-  const endpoints = readyEndpoints(indexes.slicesByService.get(`${namespace}/${spec.service}`) ?? [], servicePort.name ?? '');
-  if (endpoints.length === 0) return { status: false, reason: 'NoReadyEndpoints', message: `Service ${namespace}/${spec.service} port ${spec.port} has no ready endpoints; check that its pods are running and ready` };
-  return endpoints;
+  const { ready } = endpointsOf(indexes.slicesByService.get(`${namespace}/${spec.service}`) ?? [], servicePort.name ?? '');
+  if (ready.length === 0) return notReady('NoReadyEndpoints', `Service ${namespace}/${spec.service} port ${spec.port} has no ready endpoints; check that its pods are running and ready`);
+  return ready;
+}
+
+/** `sidecar`: the operator's Service for the Route, whose `tls` port only pods with the injected sidecar resolve. */
+function sidecarBackends(namespace: string, routeName: string, indexes: Indexes): Endpoint[] | ConditionVerdict<ReadyReason> {
+  const name = routeSidecarServiceName(routeName);
+  const service = indexes.services.get(`${namespace}/${name}`);
+  if (!service?.spec?.ports?.some((p) => p.name === routeServicePortName)) {
+    return notReady('SidecarServiceNotFound', `the operator has not created Service ${namespace}/${name} (port ${routeServicePortName}) for this sidecar Route yet; if this persists, check the operator and the Route's other conditions`);
+  }
+  const { ready, unready } = endpointsOf(indexes.slicesByService.get(`${namespace}/${name}`) ?? [], routeServicePortName);
+  if (ready.length > 0) return ready;
+  if (unready > 0) {
+    return notReady('NoSidecarEndpoints', `the landlord sidecars behind Service ${namespace}/${name} are not ready; check their pods (kubectl -n ${namespace} describe pod): the certificate Secret must exist and the app must accept connections on its port`);
+  }
+  return notReady('NoSidecarEndpoints', `no pod behind Service ${namespace}/${name} carries the landlord sidecar: pods started before the Route need a restart (kubectl -n ${namespace} rollout restart deployment/<name>); new pods get it`);
+}
+
+/** `ingress`: the tenant's ingress Service in its first namespace, which must belong to the tenant. */
+function ingressBackends(tenant: ServedTenant, indexes: Indexes): Endpoint[] | ConditionVerdict<ReadyReason> {
+  const namespace = tenant.ingressNamespace;
+  const where = `Service ${namespace}/${tenantIngressName}`;
+  const service = indexes.namespaceTenant.get(namespace) === tenant.spec.name ? indexes.services.get(`${namespace}/${tenantIngressName}`) : undefined;
+  if (!service?.spec?.ports?.some((p) => p.name === routeServicePortName)) {
+    return notReady('TenantIngressNotReady', `tenant ingress not ready: ${where} (port ${routeServicePortName}) does not exist yet; the operator creates it for tenant ${tenant.spec.name}`);
+  }
+  const { ready } = endpointsOf(indexes.slicesByService.get(`${namespace}/${tenantIngressName}`) ?? [], routeServicePortName);
+  if (ready.length === 0) {
+    return notReady('TenantIngressNotReady', `tenant ingress not ready: ${where} has no ready endpoints; check Deployment ${tenantIngressName} in namespace ${namespace}`);
+  }
+  return ready;
 }
 
 function routeSpecFor(source: string, tenant: string, spec: ValidRouteSpec, backends: Endpoint[]): RouteSpec {
@@ -273,7 +342,8 @@ function routeSpecFor(source: string, tenant: string, spec: ValidRouteSpec, back
     protocol: spec.protocol === 'postgres' ? 'postgres' : 'tls',
     alpn: undefined,
     backends,
-    proxyProtocol: spec.proxyProtocol ? 'v2' : 'none',
+    // Sidecars and ingresses read the client's address from PROXY v2; a passthrough app only when it asks.
+    proxyProtocol: spec.tlsMode !== 'passthrough' || spec.proxyProtocol ? 'v2' : 'none',
     // The tenant's ingress terminates TLS; port 80 only redirects to HTTPS (the Route names no plain-HTTP port).
     http: spec.protocol === 'http' ? { backends: [], redirectToHttps: true } : undefined,
   };
@@ -302,7 +372,7 @@ export function snapshotFromCluster(objects: ClusterObjects, ports: AdvertisedPo
     claimed.set(claim, source);
     const address = `${spec.hostname}:${ports[listener]}`;
     const acceptedVerdict: ConditionVerdict<AcceptedReason> = { status: true, reason: 'Accepted', message: `${spec.hostname} belongs to tenant ${tenant.spec.name}` };
-    const backends = resolveBackends(route.metadata?.namespace ?? '', spec, indexes);
+    const backends = resolveBackends(route, spec, tenant, indexes);
     if (!Array.isArray(backends)) {
       verdicts.set(source, { accepted: acceptedVerdict, ready: backends, address });
       continue;

@@ -9,7 +9,7 @@ import { routePlural, type Route } from '../../api/route.ts';
 import { tenantPlural, type Tenant } from '../../api/tenant.ts';
 import { LandlordError } from '../../shared/errors.ts';
 import type { EndpointSliceObject, NamespaceObject, ServiceObject } from './cluster-snapshot.ts';
-import type { KubeObject, ResourceList, WatchedResource } from './kube-reflector.ts';
+import type { KubeObject, ResourceList, WatchedResource } from '../../shared/kube-reflector.ts';
 import type { RouteStatusPatch } from './route-status.ts';
 
 export type EndpointSliceVersion = 'v1' | 'v1beta1';

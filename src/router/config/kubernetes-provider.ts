@@ -17,7 +17,7 @@ import { silentLogger, type Logger } from '../../shared/log.ts';
 import { defaultAdvertisedPorts, snapshotFromCluster, type AdvertisedPorts, type ClusterObjects } from './cluster-snapshot.ts';
 import type { RoutingSnapshot } from './ir.ts';
 import type { RoutingProvider } from './file-provider.ts';
-import { startReflector, type BackoffPolicy, type KubeObject, type Reflector } from './kube-reflector.ts';
+import { startReflector, type BackoffPolicy, type KubeObject, type Reflector } from '../../shared/kube-reflector.ts';
 import { detectEndpointSliceVersion, routeStatusWriter, watchedResources, type RouteResource, type WatchedResources } from './kube-resources.ts';
 import { StatusWrites } from './route-status-writes.ts';
 
@@ -58,7 +58,7 @@ interface Caches {
 }
 
 function startCaches(kubeConfig: KubeConfig, resources: WatchedResources, onChange: () => void, onError: (error: LandlordError) => void, backoff: BackoffPolicy | undefined): Caches {
-  const common = { kubeConfig, onChange, onError, ...(backoff ? { backoff } : {}) };
+  const common = { kubeConfig, onChange, onError, errorCodePrefix: 'LL_ROUTER_KUBE', ...(backoff ? { backoff } : {}) };
   const routes = startReflector({ ...common, resource: resources.routes });
   const tenants = startReflector({ ...common, resource: resources.tenants });
   const namespaces = startReflector({ ...common, resource: resources.namespaces });

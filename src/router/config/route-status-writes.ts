@@ -7,7 +7,7 @@
 import { LandlordError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { RouteVerdict } from './cluster-snapshot.ts';
-import { objectKey } from './kube-reflector.ts';
+import { objectKey } from '../../shared/kube-reflector.ts';
 import type { RouteResource, RouteStatusWriter } from './kube-resources.ts';
 import { routeStatusPatch } from './route-status.ts';
 

@@ -3,13 +3,14 @@
  * as client-go's Reflector does. It lists, then watches from the list's resourceVersion; when the
  * server says the version is too old (410 Gone, or any ERROR event) it relists and replaces the
  * whole cache, so deletions missed while disconnected are not kept. Failures reconnect after an
- * exponential backoff, resuming the watch from the last resourceVersion seen. `onChange` is called after every cache change and never with the payload:
- * consumers re-read the cache (level-triggered).
+ * exponential backoff, resuming the watch from the last resourceVersion seen. `onChange` is called
+ * after every cache change and never with the payload: consumers re-read the cache
+ * (level-triggered). Shared by the router's provider and the admission webhook's Route facts.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Watch } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LandlordError } from '../../shared/errors.ts';
+import { LandlordError } from './errors.ts';
 
 export interface KubeObject {
   readonly metadata?: { readonly name?: string | undefined; readonly namespace?: string | undefined; readonly resourceVersion?: string | undefined } | undefined;
@@ -38,8 +39,10 @@ export interface ReflectorOptions<T extends KubeObject> {
   readonly kubeConfig: KubeConfig;
   readonly resource: WatchedResource<T>;
   readonly onChange: () => void;
-  /** `LL_ROUTER_KUBE_LIST_FAILED` or `LL_ROUTER_KUBE_WATCH_FAILED`; the reflector retries by itself. */
+  /** `<errorCodePrefix>_LIST_FAILED` or `<errorCodePrefix>_WATCH_FAILED`; the reflector retries by itself. */
   readonly onError: (error: LandlordError) => void;
+  /** The component's codes, e.g. `LL_ROUTER_KUBE`. */
+  readonly errorCodePrefix: string;
   readonly backoff?: BackoffPolicy;
 }
 
@@ -84,7 +87,7 @@ export function startReflector<T extends KubeObject>(options: ReflectorOptions<T
     try {
       list = await resource.list();
     } catch (cause) {
-      throw new LandlordError('LL_ROUTER_KUBE_LIST_FAILED', `cannot list ${resource.name}: ${messageOf(cause)}`, { cause, hint: 'check the router’s RBAC (list/watch) and that the resource’s CRD is installed' });
+      throw new LandlordError(`${options.errorCodePrefix}_LIST_FAILED`, `cannot list ${resource.name}: ${messageOf(cause)}`, { cause, hint: 'check the service account’s RBAC (list/watch) and that the resource’s CRD is installed' });
     }
     cache.clear();
     for (const item of list.items) cache.set(objectKey(item), item);
@@ -115,7 +118,7 @@ export function startReflector<T extends KubeObject>(options: ReflectorOptions<T
         }, (error: unknown) => {
           if (end === 'expired' || error === null || error === undefined || stopping.signal.aborted || isClientTimeout(error)) resolve(end);
           else if ((error as { statusCode?: number }).statusCode === 410) resolve('expired');
-          else reject(new LandlordError('LL_ROUTER_KUBE_WATCH_FAILED', `watch of ${resource.name} failed: ${messageOf(error)}`, { cause: error }));
+          else reject(new LandlordError(`${options.errorCodePrefix}_WATCH_FAILED`, `watch of ${resource.name} failed: ${messageOf(error)}`, { cause: error }));
         })
         .then((controller) => {
           watchAbort = controller;
@@ -137,7 +140,7 @@ export function startReflector<T extends KubeObject>(options: ReflectorOptions<T
         failures = 0;
       } catch (error) {
         if (stopping.signal.aborted) return;
-        options.onError(error instanceof LandlordError ? error : new LandlordError('LL_ROUTER_KUBE_WATCH_FAILED', String(error)));
+        options.onError(error instanceof LandlordError ? error : new LandlordError(`${options.errorCodePrefix}_WATCH_FAILED`, String(error)));
         failures += 1;
         await sleep(Math.min(backoff.maxMs, backoff.initialMs * 2 ** (failures - 1)), undefined, { signal: stopping.signal }).catch(() => undefined);
       }

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { LandlordError } from '../../shared/errors.ts';
+import type { LandlordError } from './errors.ts';
 import { startReflector, type KubeObject, type ResourceList } from './kube-reflector.ts';
 
 interface Thing extends KubeObject {
@@ -64,6 +64,7 @@ describe('reflector', () => {
 
   const start = () => {
     const reflector = startReflector<Thing>({
+      errorCodePrefix: 'LL_ROUTER_KUBE',
       kubeConfig,
       resource: {
         name: 'things',
