@@ -4,7 +4,7 @@ import { restrictedViolations } from '../admission/index.ts';
 import type { KubeObject } from '../operator/index.ts';
 import { allObjects, componentNames, defaultHostPorts, genericPlatformOptions, platformManifests, type PlatformOptions } from './manifests.ts';
 
-const local: PlatformOptions = { image: 'landlord.dev/landlord:dev', imagePullPolicy: 'Never', router: { kind: 'host-loopback', ports: defaultHostPorts }, replicas: 1, imageId: 'sha256:abc' };
+const local: PlatformOptions = { image: 'landlord.dev/landlord:dev', imagePullPolicy: 'Never', router: { kind: 'host-loopback', ports: defaultHostPorts }, replicas: 1, imageId: 'sha256:abc', routerSourceCidr: '10.244.0.1/32' };
 
 type PodSpec = Parameters<typeof restrictedViolations>[0]['spec'];
 interface Container { name: string; args: string[]; ports: Array<{ name: string; containerPort: number }>; readinessProbe: Record<string, { port?: unknown; host?: string }>; image: string; imagePullPolicy: string }
@@ -18,7 +18,7 @@ const find = (objects: KubeObject[], kind: string, name: string): KubeObject => 
   return found;
 };
 const violationsOf = (deployment: KubeObject) =>
-  restrictedViolations({ path: 'spec.template.spec', pointer: '/spec/template/spec', spec: podSpecOf(deployment) as unknown as PodSpec, annotations: {} }).map((v) => v.rule);
+  restrictedViolations({ kind: 'Deployment', labels: {}, path: 'spec.template.spec', pointer: '/spec/template/spec', spec: podSpecOf(deployment) as unknown as PodSpec, annotations: {} }).map((v) => v.rule);
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
 /** Whether the ClusterRole bound to `serviceAccount` allows `verb` on `group/resource`, as RBAC would judge it. */

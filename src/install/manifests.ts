@@ -43,6 +43,11 @@ export interface PlatformOptions {
   /** Replicas of each component (the controller elects a leader; webhook and router share load). */
   readonly replicas: number;
   /**
+   * Where the router's connections to sidecars and tenant ingresses come from: the only peers
+   * whose PROXY v2 headers they believe (ADR 0004). The local cluster: the node IP, `10.244.0.1/32`.
+   */
+  readonly routerSourceCidr: string;
+  /**
    * The image's ID, written as a pod template annotation: a rebuilt image under the same tag then
    * changes the template, so re-applying rolls the components onto it.
    */
@@ -58,6 +63,9 @@ export const genericPlatformOptions: PlatformOptions = {
   imagePullPolicy: 'IfNotPresent',
   router: { kind: 'service' },
   replicas: 2,
+  // The router pods' addresses: the pod network of the cluster (10.244.0.0/16 is the common
+  // default); set yours in a kustomization patch.
+  routerSourceCidr: '10.244.0.0/16',
 };
 
 export const componentNames = {
@@ -243,7 +251,8 @@ function controllerDeployment(options: PlatformOptions): KubeObject {
     // The operator's ServiceAccount and ClusterRole are generated from src/operator.
     serviceAccountName: 'landlord-operator',
     container: {
-      args: ['controller', '--health-host', '0.0.0.0', '--health-port', String(controllerHealthPort)],
+      // --image: what each tenant's ingress runs.
+      args: ['controller', '--health-host', '0.0.0.0', '--health-port', String(controllerHealthPort), '--image', options.image, '--router-source-cidr', options.routerSourceCidr],
       ports: [{ name: 'health', containerPort: controllerHealthPort, protocol: 'TCP' }],
       readinessProbe: httpProbe('health', '/readyz'),
       livenessProbe: { ...httpProbe('health', '/healthz'), initialDelaySeconds: 10, failureThreshold: 6 },
@@ -257,7 +266,10 @@ function webhookDeployment(options: PlatformOptions): KubeObject {
     name: componentNames.webhook,
     serviceAccountName: componentNames.webhook,
     container: {
-      args: ['webhook', '--cert-dir', webhookCertDir, '--listen', `0.0.0.0:${webhookPort}`],
+      args: [
+        'webhook', '--cert-dir', webhookCertDir, '--listen', `0.0.0.0:${webhookPort}`,
+        '--sidecar-image', options.image, '--sidecar-image-pull-policy', options.imagePullPolicy, '--router-source-cidr', options.routerSourceCidr,
+      ],
       ports: [{ name: 'https', containerPort: webhookPort, protocol: 'TCP' }],
       readinessProbe: httpProbe('https', '/healthz', { scheme: 'HTTPS' }),
       livenessProbe: { ...httpProbe('https', '/healthz', { scheme: 'HTTPS' }), initialDelaySeconds: 10, failureThreshold: 6 },

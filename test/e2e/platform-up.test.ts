@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { after, describe, it } from 'node:test';
-import { buildLandlordImage, landlordImage } from '../../src/devcluster/index.ts';
+import { buildLandlordImage, landlordImage, nodeNetwork } from '../../src/devcluster/index.ts';
 import { caBundleSet, componentNames, installPlatform, removePlatform, platformManifests, type PlatformManifests, type RouterHostPorts } from '../../src/install/index.ts';
 import { KubeClient } from '../../src/operator/index.ts';
 import { testCluster } from '../support/cluster.ts';
@@ -65,7 +65,7 @@ describe('landlord installed as pods on the local node', () => {
     await cluster.importImage(image.file);
     const [tlsPort, httpPort, postgresPort, metricsPort] = await freeLoopbackPorts(4);
     const ports: RouterHostPorts = { tls: tlsPort!, http: httpPort!, postgres: postgresPort!, metrics: metricsPort! };
-    manifests = platformManifests({ image: landlordImage, imagePullPolicy: 'Never', router: { kind: 'host-loopback', ports }, replicas: 1, imageId: image.id });
+    manifests = platformManifests({ image: landlordImage, imagePullPolicy: 'Never', router: { kind: 'host-loopback', ports }, replicas: 1, imageId: image.id, routerSourceCidr: `${nodeNetwork.nodeIP}/32` });
     const progress: string[] = [];
     const routerAddresses = [ports.tls, ports.http, ports.postgres].map((port) => ({ host: '127.0.0.1', port }));
     await installPlatform({ kubeConfig: cluster.kubeConfig(), manifests, onProgress: (line) => progress.push(line), routerAddresses, timeoutMs: 240_000 });

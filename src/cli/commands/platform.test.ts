@@ -9,7 +9,7 @@ import { registerOperatorCommands } from './operator.ts';
 import { registerRouterCommand } from './router.ts';
 import { registerWebhookCommands } from './webhook.ts';
 
-const local: PlatformOptions = { image: 'landlord.dev/landlord:dev', imagePullPolicy: 'Never', router: { kind: 'host-loopback', ports: defaultHostPorts }, replicas: 1 };
+const local: PlatformOptions = { image: 'landlord.dev/landlord:dev', imagePullPolicy: 'Never', router: { kind: 'host-loopback', ports: defaultHostPorts }, replicas: 1, routerSourceCidr: '10.244.0.1/32' };
 
 describe('the installed components\u2019 command lines', () => {
   const program = new Command('landlord');

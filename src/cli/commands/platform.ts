@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { attachCluster, buildLandlordImage, buildPostgresImage, buildTestAppImage, landlordImage, postgresImage, testAppImage, type DevCluster } from '../../devcluster/index.ts';
+import { attachCluster, nodeNetwork, buildLandlordImage, buildPostgresImage, buildTestAppImage, landlordImage, postgresImage, testAppImage, type DevCluster } from '../../devcluster/index.ts';
 import {
   defaultHostPorts, demoDatabaseUser, demoHosts, demoObjects, demoTenant, installDemo, installPlatform, platformManifests, platformStatus,
   readRootCertificate, rootCaFileName, type HostAddress, type RouterHostPorts,
@@ -49,7 +49,7 @@ export function registerPlatformCommands(program: Command): void {
         postgres: positiveInteger('postgres-port', options.postgresPort, 65535), metrics: positiveInteger('metrics-port', options.metricsPort, 65535),
       };
       const timeoutMs = positiveInteger('timeout', options.timeout, 86_400) * 1000;
-      const manifestsFor = (imageId: string) => platformManifests({ image: landlordImage, imagePullPolicy: 'Never', router: { kind: 'host-loopback', ports }, replicas: 1, imageId });
+      const manifestsFor = (imageId: string) => platformManifests({ image: landlordImage, imagePullPolicy: 'Never', router: { kind: 'host-loopback', ports }, replicas: 1, imageId, routerSourceCidr: `${nodeNetwork.nodeIP}/32` });
       manifestsFor('check'); // refuses bad ports before anything starts
       const { cluster } = await upLocalCluster({ node: true });
       const work = mkdtempSync(path.join(tmpdir(), 'landlord-up-'));
