@@ -10,7 +10,7 @@ import type { Tenant } from '../../api/tenant.ts';
 import { validate } from '../../api/validate.ts';
 import { KubeClient, isApiStatus, resources, type KubeObject } from '../../operator/index.ts';
 import { LandlordError } from '../../shared/errors.ts';
-import { loadKubeConfig } from './kubeconfig.ts';
+import { loadCredentials } from '../../shared/kubeconfig.ts';
 
 type TenantObject = Tenant & KubeObject;
 
@@ -79,7 +79,7 @@ export function registerTenantCommands(program: Command): void {
       try {
         const found = await client.get<TenantObject>(resources.tenants, name);
         if (!found) throw new LandlordError('LL_OPERATOR_TENANT_NOT_FOUND', `tenant ${name} does not exist`, { hint: 'list tenants with: landlord tenant list' });
-        const { managedFields: _managedFields, ...metadata } = found.metadata as TenantObject['metadata'] & { managedFields?: unknown };
+        const { managedFields: _managedFields, ...metadata } = found.metadata;
         const shown = { ...found, metadata };
         console.log(options.output === 'json' ? JSON.stringify(shown, null, 2) : stringify(shown, { lineWidth: 0 }).trimEnd());
       } finally {
@@ -136,7 +136,7 @@ function tenantObject(name: string, options: CreateOptions): TenantObject {
 }
 
 function clientFor(file: string | undefined): KubeClient {
-  return new KubeClient(loadKubeConfig(file, { inCluster: false }));
+  return new KubeClient(loadCredentials(file, { inCluster: false }));
 }
 
 function readyOf(tenant: TenantObject): string {
