@@ -8,7 +8,7 @@ import { labels, platformNamespace } from '../api/meta.ts';
 import { routeLabel, tenantIngressName } from '../api/route.ts';
 import type { Logger } from '../shared/log.ts';
 import { silentLogger } from '../shared/log.ts';
-import { buildWebhookTlsController, ensurePlatform, ensurePlatformNamespace, type PlatformRoot } from './platform.ts';
+import { buildRootCrlController, buildWebhookTlsController, ensurePlatform, ensurePlatformNamespace, type PlatformRoot } from './platform.ts';
 import { buildRouteController } from './route/controller.ts';
 import { Backoff } from './runtime/backoff.ts';
 import { runWorkers } from './runtime/controller.ts';
@@ -148,7 +148,18 @@ export function buildOperator(deps: OperatorDeps): Operator {
     client, logger, clock, writes, restarts, tenants, namespaces, platformSecrets: owned[ownedTypes.findIndex((o) => o.type === resources.secrets)]!,
   });
   const webhookTls = buildWebhookTlsController({ client, logger, clock, writes, restarts, root: () => root });
-  const controllers = [{ name: 'route', workers: deps.workers ?? 8, ...routes }, { name: 'webhook-tls', workers: 1, ...webhookTls }];
+  const rootCrl = buildRootCrlController({
+    client, logger, clock, writes, root: () => root,
+    publish: (next) => {
+      const renewed = next.bundle.crl !== root?.bundle.crl;
+      root = next;
+      // Every tenant's trust bundle carries the root's CRL.
+      if (renewed) for (const tenant of tenants.list()) queue.add(tenant.metadata.name);
+    },
+  });
+  const controllers = [
+    { name: 'route', workers: deps.workers ?? 8, ...routes }, { name: 'webhook-tls', workers: 1, ...webhookTls }, { name: 'root-crl', workers: 1, ...rootCrl },
+  ];
   const caches = [tenants, namespaces, ...owned, ...controllers.flatMap((controller) => controller.caches)];
 
   metrics.onCollect(() => {
@@ -182,9 +193,10 @@ export function buildOperator(deps: OperatorDeps): Operator {
   };
 
   const lead = async (signal: AbortSignal): Promise<void> => {
-    root = await untilDone(() => ensurePlatform(client, logger), signal, logger);
+    root = await untilDone(() => ensurePlatform(client, logger, clock()), signal, logger);
     if (root === undefined) return;
-    reconciler = new TenantReconciler({ client, caches: { tenants, namespaces, owned }, root, clock, logger, writes, ...(deps.ingress ? { ingress: deps.ingress } : {}) });
+    const ensured = root;
+    reconciler = new TenantReconciler({ client, caches: { tenants, namespaces, owned }, root: () => root ?? ensured, clock, logger, writes, ...(deps.ingress ? { ingress: deps.ingress } : {}) });
     const watching = caches.map((cache) => cache.run(signal));
     await Promise.race([Promise.all(caches.map((cache) => cache.waitForSync())), new Promise((resolve) => signal.addEventListener('abort', resolve))]);
     if (signal.aborted) return void (await Promise.all(watching));
@@ -193,6 +205,7 @@ export function buildOperator(deps: OperatorDeps): Operator {
       ...controllers.map((c) => runWorkers({ name: c.name, queue: c.queue, reconciler: c.reconciler, workers: c.workers, logger, metrics: { reconciles } })),
     ];
     webhookTls.resync();
+    rootCrl.resync();
     const resyncTimer = setInterval(resync, deps.resyncIntervalMs ?? 600_000);
     running = true;
     resolveStarted();

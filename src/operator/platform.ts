@@ -2,14 +2,17 @@
  * What the operator ensures for the platform itself. Once at start, before reconciling tenants:
  * the platform namespace (labelled with its own name, which tenant NetworkPolicies select), the
  * landlord-tenant-admin ClusterRole, and the platform root CA, created on first start and read
- * back afterwards. Each step reads first and writes only what is missing or different. Then, as
- * a controller of its own: the admission webhook's serving certificate and caBundle.
+ * back afterwards, its CRL signed again when due. Each step reads first and writes only what is
+ * missing or different. Then, as controllers of their own: the root's CRL, signed again at two
+ * thirds of its validity, and the admission webhook's serving certificate and caBundle.
  */
 import { X509Certificate } from 'node:crypto';
 import { platformNamespace } from '../api/meta.ts';
 import {
-  bundleFromSecret, createRootCa, issuePlatformServingCertificate, loadAuthority, renewalTime, tlsSecret, type CertificateAuthority, type PemBundle,
+  bundleFromSecret, createRootCa, issuePlatformServingCertificate, loadAuthority, pemFileNames, refreshRevocationList, renewalTime, tlsSecret,
+  type CertificateAuthority, type PemBundle,
 } from '../pki/index.ts';
+import { LandlordError } from '../shared/errors.ts';
 import type { Logger } from '../shared/log.ts';
 import { contains } from './runtime/contains.ts';
 import { requeueAfter, type Reconciler } from './runtime/controller.ts';
@@ -27,16 +30,22 @@ import { tenantAdminClusterRole } from './tenant/rbac.ts';
 import { fieldManager } from './tenant/reconciler.ts';
 
 export const rootCaSecretName = 'landlord-root-ca';
+const dayMs = 86_400_000;
 
 export interface PlatformRoot {
   readonly authority: CertificateAuthority;
+  /** What workloads get: the certificate and CRL, never the key. */
   readonly bundle: PemBundle;
+  /** The root CA Secret's resourceVersion this was read from or written as; CRL writes are conditional on it. */
+  readonly resourceVersion: string;
+  /** When its CRL is due to be signed again. */
+  readonly crlRenewAt: Date;
 }
 
-export async function ensurePlatform(client: KubeClient, logger: Logger): Promise<PlatformRoot> {
+export async function ensurePlatform(client: KubeClient, logger: Logger, now: Date): Promise<PlatformRoot> {
   await ensurePlatformNamespace(client);
   await ensureApplied(client, tenantAdminClusterRole());
-  return ensureRootCa(client, logger);
+  return ensureRootCa(client, logger, now);
 }
 
 /** The platform namespace; candidates need it before the first election, since the Lease lives there. */
@@ -54,7 +63,7 @@ async function ensureApplied(client: KubeClient, object: KubeObject): Promise<vo
 }
 
 /** Reads the root CA Secret, creating it first if absent (a create race is lost gracefully: 409 → read). */
-async function ensureRootCa(client: KubeClient, logger: Logger): Promise<PlatformRoot> {
+async function ensureRootCa(client: KubeClient, logger: Logger, now: Date): Promise<PlatformRoot> {
   let secret = await client.get(resources.secrets, rootCaSecretName, platformNamespace);
   if (secret === undefined) {
     const bundle = await createRootCa();
@@ -69,8 +78,85 @@ async function ensureRootCa(client: KubeClient, logger: Logger): Promise<Platfor
   }
   const bundle = bundleFromSecret(secret as { type?: string; data?: Record<string, string>; metadata: { name: string } });
   const authority = await loadAuthority(bundle);
-  // Workloads get the root's certificate and CRL, never its key.
-  return { authority, bundle: { certificate: bundle.certificate, ca: bundle.ca, ...(bundle.crl ? { crl: bundle.crl } : {}) } };
+  const root = { authority, bundle: { certificate: bundle.certificate, ca: bundle.ca }, resourceVersion: secret?.metadata.resourceVersion ?? '', crlRenewAt: now };
+  return refreshRootCrl(client, logger, { ...root, ...(bundle.crl ? { bundle: { ...root.bundle, crl: bundle.crl } } : {}) }, now);
+}
+
+/**
+ * Signs the root's CRL again when src/pki says so (same entries, next number) and stores it in
+ * the root CA Secret, conditional on the resourceVersion `root` was read at: a CRL changed
+ * meanwhile (a tenant CA revoked by hand) is never overwritten, but read again.
+ */
+async function refreshRootCrl(client: KubeClient, logger: Logger, root: PlatformRoot, now: Date, writes?: Counter): Promise<PlatformRoot> {
+  const refresh = await refreshRevocationList(root.authority, root.bundle.crl, now);
+  if (refresh.signed === undefined) return { ...root, crlRenewAt: refresh.renewAt };
+  const patch = { metadata: { resourceVersion: root.resourceVersion }, data: { [pemFileNames.crl]: Buffer.from(refresh.crl).toString('base64') } };
+  let written: KubeObject;
+  try {
+    written = await client.mergePatch(resources.secrets, rootCaSecretName, platformNamespace, patch);
+  } catch (error) {
+    if (!isApiStatus(error, 409)) throw error;
+    return reread(client, root);
+  }
+  writes?.inc({ verb: 'patch', kind: 'Secret' });
+  logger.info('signed the platform root CA\'s CRL again', { secret: `${platformNamespace}/${rootCaSecretName}`, reason: refresh.signed });
+  return { ...root, bundle: { ...root.bundle, crl: refresh.crl }, resourceVersion: written.metadata.resourceVersion ?? '', crlRenewAt: refresh.renewAt };
+}
+
+/** The root CA Secret as stored now; its CRL is due at once, so the caller decides on it again. */
+async function reread(client: KubeClient, root: PlatformRoot): Promise<PlatformRoot> {
+  const secret = await client.get(resources.secrets, rootCaSecretName, platformNamespace);
+  const bundle = secret === undefined ? undefined : bundleFromSecret(secret);
+  if (bundle === undefined || bundle.certificate !== root.bundle.certificate) {
+    throw new LandlordError('LL_OPERATOR_ROOT_CHANGED', `the Secret ${platformNamespace}/${rootCaSecretName} no longer holds the root CA this operator loaded`, {
+      hint: 'restart the operator: it reads the root CA once, at start',
+    });
+  }
+  return {
+    ...root,
+    bundle: { certificate: root.bundle.certificate, ca: root.bundle.ca, ...(bundle.crl ? { crl: bundle.crl } : {}) },
+    resourceVersion: secret?.metadata.resourceVersion ?? '',
+    crlRenewAt: new Date(0),
+  };
+}
+
+/**
+ * The root's CRL while the operator runs: one key, reconciled at start and on resync (no request
+ * unless the CRL is due) and requeued for when it is due. What it learns is handed to `publish`;
+ * a new CRL reaches the tenant trust bundles as `root.crl` from there.
+ */
+export interface RootCrlController {
+  readonly caches: ReadonlyArray<Pick<Informer<KubeObject>, 'run' | 'waitForSync'>>;
+  readonly queue: WorkQueue;
+  readonly reconciler: Reconciler;
+  resync(): void;
+}
+
+const rootCrlKey = 'root-crl';
+
+export function buildRootCrlController(deps: {
+  readonly client: KubeClient;
+  readonly logger: Logger;
+  readonly clock: () => Date;
+  readonly writes: Counter;
+  readonly root: () => PlatformRoot | undefined;
+  readonly publish: (root: PlatformRoot) => void;
+}): RootCrlController {
+  const queue = new WorkQueue();
+  const reconciler: Reconciler = {
+    reconcile: async () => {
+      const root = deps.root();
+      if (root === undefined) return requeueAfter(1000);
+      const now = deps.clock();
+      let next = root;
+      if (now >= root.crlRenewAt) {
+        next = await refreshRootCrl(deps.client, deps.logger, root, now, deps.writes);
+        deps.publish(next);
+      }
+      return requeueAfter(Math.max(1000, Math.min(dayMs, next.crlRenewAt.getTime() - now.getTime())));
+    },
+  };
+  return { caches: [], queue, reconciler, resync: () => queue.add(rootCrlKey) };
 }
 
 /**
@@ -88,7 +174,6 @@ export interface WebhookTlsController {
 }
 
 const webhookTlsKey = 'webhook-tls';
-const dayMs = 86_400_000;
 
 export function buildWebhookTlsController(deps: {
   readonly client: KubeClient;

@@ -16,7 +16,9 @@ export {
 } from './names.ts';
 export { keyAlgorithms, type KeyAlgorithm } from './pem.ts';
 export { renewalTime, shouldRenew, type RenewalDecision, type Validity } from './renewal.ts';
-export { createRevocationList, revokeCertificate, revokedCertificates, type RevokedCertificate } from './revocation.ts';
+export {
+  createRevocationList, refreshRevocationList, revocationListDecision, revocationListNumber, revokeCertificate, revokedCertificates, type CrlDecision, type CrlRefresh, type RevokedCertificate,
+} from './revocation.ts';
 export {
   bundleFiles, bundleFromFiles, bundleFromSecret, defaultPlatformNamespace, pemFileNames, tenantCaSecret, tenantPkiObjects,
   tenantTrustBundle, tlsSecret, trustBundleName, type TenantPkiObjects, type TlsSecret, type TrustBundleConfigMap,

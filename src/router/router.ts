@@ -11,11 +11,13 @@ import { MetricsRegistry, prometheusContentType } from '../shared/metrics.ts';
 import { formatIssues, type RoutingSnapshot } from './config/ir.ts';
 import type { Route, RouteTable } from './config/route-table.ts';
 import { translate, type TranslateResult } from './config/translate.ts';
-import { handleConnection, type AccessLogEntry, type ConnectionEnvironment, type ProxyTimeouts } from './proxy/connection.ts';
+import { expireHandshakes, handleConnection, type ConnectionEnvironment, type ProxyTimeouts } from './proxy/connection.ts';
 import { tcpDialer, type Dialer } from './proxy/dial.ts';
 import { createHttpHandler } from './proxy/http-listener.ts';
-import { createRouterMetrics } from './proxy/router-metrics.ts';
+import { createAccessLog } from './proxy/access-log.ts';
+import { BoundRouterMetrics, createRouterMetrics } from './proxy/router-metrics.ts';
 import type { Splice } from './proxy/splice.ts';
+import { PeriodicSweep } from './proxy/sweep.ts';
 import { TenantAdmission } from './proxy/tenant-admission.ts';
 
 export interface RouterDependencies {
@@ -54,7 +56,8 @@ export interface Router {
 
 export const defaultTimeouts: ProxyTimeouts = { handshakeMs: 10_000, dialMs: 5_000, idleMs: 3_600_000 };
 
-function trustedProxyCheck(cidrs: readonly string[]): (address: string | undefined) => boolean {
+/** Without trusted proxies the peer address is never read (it costs a syscall per connection). */
+function trustedProxyCheck(cidrs: readonly string[]): (socket: net.Socket) => boolean {
   if (cidrs.length === 0) return () => false;
   const list = new net.BlockList();
   for (const cidr of cidrs) {
@@ -62,7 +65,8 @@ function trustedProxyCheck(cidrs: readonly string[]): (address: string | undefin
     const family = net.isIP(address) === 6 ? 'ipv6' : 'ipv4';
     list.addSubnet(address, Number(prefix ?? (family === 'ipv6' ? 128 : 32)), family);
   }
-  return (address) => {
+  return (socket) => {
+    const address = socket.remoteAddress;
     if (address === undefined) return false;
     const v4 = address.startsWith('::ffff:') && net.isIP(address.slice(7)) === 4 ? address.slice(7) : address;
     return list.check(v4, net.isIP(v4) === 6 ? 'ipv6' : 'ipv4');
@@ -77,17 +81,31 @@ export function buildRouter(deps: RouterDependencies = {}): Router {
   let draining = false;
   const spliced = new Set<Splice>();
   const rotation = new WeakMap<Route, number>();
-  const accessLog = deps.accessLog;
+  const accessLog = deps.accessLog ? createAccessLog(deps.accessLog) : undefined;
+  const timeouts = { ...defaultTimeouts, ...deps.timeouts };
+  const inHandshake: ConnectionEnvironment['inHandshake'] = new Map();
+  // One timer for all handshake deadlines and one for all idle splices, each running only while it has work.
+  // Deadlines fire up to one period late: an eighth of the timeout (handshakes: at most 1 s), at least 10 ms.
+  const handshakeSweep = new PeriodicSweep(Math.min(1000, Math.max(10, timeouts.handshakeMs / 8)), () => {
+    expireHandshakes(inHandshake, performance.now());
+    return inHandshake.size > 0;
+  });
+  const idlePeriod = Math.max(10, timeouts.idleMs / 8);
+  const quietSweeps = Math.ceil(timeouts.idleMs / idlePeriod);
+  const idleSweep = new PeriodicSweep(idlePeriod, () => {
+    for (const joined of spliced) joined.sweepIdle(quietSweeps);
+    return spliced.size > 0;
+  });
   const env: ConnectionEnvironment = {
     table: () => table,
-    metrics,
+    metrics: new BoundRouterMetrics(metrics),
     admission: new TenantAdmission(deps.now),
     dialer: deps.dialer ?? tcpDialer,
-    timeouts: { ...defaultTimeouts, ...deps.timeouts },
+    timeouts,
     maxHelloBytes: deps.maxHelloBytes,
     isTrustedProxy: trustedProxyCheck(deps.trustedProxies ?? []),
-    accessLog: accessLog ? (entry: AccessLogEntry) => accessLog.write(`${JSON.stringify(entry)}\n`) : undefined,
-    inHandshake: new Map(),
+    accessLog: accessLog?.write,
+    inHandshake,
     maxInHandshake: deps.maxConnectionsInHandshake ?? 10_000,
     spliced,
     nextBackendIndex: (route) => {
@@ -95,10 +113,12 @@ export function buildRouter(deps: RouterDependencies = {}): Router {
       rotation.set(route, next + 1);
       return next;
     },
+    watchHandshakes: () => handshakeSweep.watch(),
+    watchSplices: () => idleSweep.watch(),
   };
 
-  const tlsServer = net.createServer({ allowHalfOpen: true }, (socket) => handleConnection(env, 'tls', socket));
-  const postgresServer = net.createServer({ allowHalfOpen: true }, (socket) => handleConnection(env, 'postgres', socket));
+  const tlsServer = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => handleConnection(env, 'tls', socket));
+  const postgresServer = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => handleConnection(env, 'postgres', socket));
   const httpServer = http.createServer(createHttpHandler({ table: () => table }));
   const metricsServer = http.createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
@@ -141,12 +161,13 @@ export function buildRouter(deps: RouterDependencies = {}): Router {
       httpServer.closeIdleConnections();
       // Connections still in their handshake may finish it (their deadline bounds the wait).
       const deadline = setTimeout(() => {
-        for (const reject of [...env.inHandshake.values()]) reject('draining');
+        for (const pending of [...inHandshake.values()]) pending.reject('draining');
         for (const joined of spliced) joined.abort();
         httpServer.closeAllConnections();
       }, graceMs);
       await Promise.all(closing);
       clearTimeout(deadline);
+      accessLog?.flush();
       if (metricsServer.listening) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
     },
   };

@@ -133,14 +133,15 @@ describe('tenant ingress on the Kubernetes API', () => {
   });
 
   it("leaves other controllers' landlord Services alone (a Route's)", async () => {
-    await admin.create(resources.services, {
-      apiVersion: 'v1', kind: 'Service',
-      metadata: { name: 'landlord-route-db', namespace: name, labels: { 'app.kubernetes.io/managed-by': 'landlord', 'landlord.dev/tenant': name, 'landlord.dev/route': 'db' } },
-      spec: { clusterIP: 'None', selector: { app: 'db' }, ports: [{ name: 'tls', port: 443, targetPort: 'll-0123456789' }] },
-    });
+    // The Route controller creates landlord-route-db (labelled managed-by and tenant) for this Route.
+    await admin.create(resources.services, service(name, 'db'));
+    await admin.create(routeType, route(name, 'db', { protocol: 'tls' }));
+    await eventually('the Route\'s sidecar Service', () => admin.get(resources.services, 'landlord-route-db', name));
     operator.resync();
     await settled(operator);
     assert.ok(await admin.get(resources.services, 'landlord-route-db', name), 'not pruned by the tenant reconciler');
+    await admin.delete(routeType, 'db', name);
+    await admin.delete(resources.services, 'db', name);
   });
 
   it('repairs a changed Deployment and a deleted Role', async () => {
@@ -183,7 +184,8 @@ describe('tenant ingress on the Kubernetes API', () => {
       apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'shop', namespace: second },
       spec: { ingressClassName: 'landlord', rules: [{ host: `shop.${name}.example`, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'api', port: { name: 'http' } } } }] } }] },
     });
-    await issue(name, 'landlord-tls-web', `web.${name}.example`);
+    // web's certificate is issued by the operator's Route controller; own-api is the tenant's own.
+    await eventually('the operator-issued certificate of web', () => admin.get(resources.secrets, 'landlord-tls-web', name));
     await issue(second, 'own-api', `api.${name}.example`, `shop.${name}.example`);
     await issue(other, 'landlord-tls-web', `stolen.${name}.example`);
 
@@ -204,15 +206,15 @@ describe('tenant ingress on the Kubernetes API', () => {
 
   it('keeps a certificate whose renewal is invalid, and drops a deleted Route with its certificate', async () => {
     const port = ingress.addresses.ingress?.port ?? 0;
-    const before = await handshake(port, `web.${name}.example`, rootCa);
+    // A tenant-owned Secret (spec.tls.secretName): the operator leaves it alone, so a bad renewal stays.
+    const before = await handshake(port, `api.${name}.example`, rootCa);
     assert.ok(!(before instanceof Error));
-    const current = await admin.get<KubeObject & { data: Record<string, string> }>(resources.secrets, 'landlord-tls-web', name);
-    const ownApi = await admin.get<KubeObject & { data: Record<string, string> }>(resources.secrets, 'own-api', second);
-    assert.ok(current && ownApi);
+    const web = await admin.get<KubeObject & { data: Record<string, string> }>(resources.secrets, 'landlord-tls-web', name);
+    assert.ok(web);
     // The key of another certificate: the pair no longer matches.
-    await admin.mergePatch(resources.secrets, 'landlord-tls-web', name, { data: { 'tls.key': ownApi.data['tls.key'] } });
-    await eventually('the issue about the bad renewal', () => Promise.resolve(ingress.source.lastBuild()?.issues.some((i) => /landlord-tls-web.*keeping its previous certificate/.test(`${i.source} ${i.message}`)) ? true : undefined));
-    const kept = await handshake(port, `web.${name}.example`, rootCa);
+    await admin.mergePatch(resources.secrets, 'own-api', second, { data: { 'tls.key': web.data['tls.key'] } });
+    await eventually('the issue about the bad renewal', () => Promise.resolve(ingress.source.lastBuild()?.issues.some((i) => /own-api.*keeping its previous certificate/.test(`${i.source} ${i.message}`)) ? true : undefined));
+    const kept = await handshake(port, `api.${name}.example`, rootCa);
     assert.ok(!(kept instanceof Error));
     assert.equal(kept.serial, before.serial);
 

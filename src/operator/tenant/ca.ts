@@ -3,11 +3,13 @@
  * and issue it. A CA is issued when it is missing, when the tenant's zones changed (its name
  * constraints must say exactly the tenant's domains), or when it is due for renewal (2/3 of its
  * lifetime, as src/pki decides). Issuing generates a key but does no I/O; the reconciler applies
- * the resulting Secret.
+ * the resulting Secret. The CA's CRL is signed again, same entries, at two thirds of its validity
+ * (or when missing or not signed by the CA's key), since verifiers fail closed past nextUpdate.
  */
 import { X509Certificate } from 'node:crypto';
 import {
-  bundleFromSecret, createTenantCa, shouldRenew, tenantNamePolicy, type CertificateAuthority,
+  bundleFromSecret, createTenantCa, loadAuthority, refreshRevocationList, shouldRenew, tenantNamePolicy, type CertificateAuthority,
+  type CrlRefresh,
 } from '../../pki/index.ts';
 import type { KubeObject } from '../runtime/kube.ts';
 import { caAnnotations, type TenantCa } from './desired.ts';
@@ -49,4 +51,11 @@ export async function issueTenantCa(root: CertificateAuthority, tenant: string, 
     notBefore: new Date(certificate.validFrom).toISOString(),
     notAfter: new Date(certificate.validTo).toISOString(),
   };
+}
+
+/** `ca` with its CRL refreshed (src/pki decides), why it was signed now if it was, and when to look again. */
+export async function refreshTenantCrl(ca: TenantCa, now: Date): Promise<{ readonly ca: TenantCa } & Omit<CrlRefresh, 'crl'>> {
+  const refresh = await refreshRevocationList(await loadAuthority(ca.bundle), ca.bundle.crl, now);
+  if (refresh.signed === undefined) return { ca, renewAt: refresh.renewAt };
+  return { ca: { ...ca, bundle: { ...ca.bundle, crl: refresh.crl } }, signed: refresh.signed, renewAt: refresh.renewAt };
 }

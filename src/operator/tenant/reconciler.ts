@@ -19,7 +19,7 @@ import { objectKey, type Informer } from '../runtime/informer.ts';
 import type { KubeClient, KubeObject } from '../runtime/kube.ts';
 import type { Counter } from '../runtime/metrics.ts';
 import { resourceOfKind, resources } from '../runtime/resources.ts';
-import { caDecision, caFromSecret, issueTenantCa } from './ca.ts';
+import { caDecision, caFromSecret, issueTenantCa, refreshTenantCrl } from './ca.ts';
 import { firstSpecProblem, namespaceTenant, tenantNamespaces, tenantZones, type ClusterView } from './checks.ts';
 import { desiredTenantObjects, type TenantCa, type TenantIngressConfig } from './desired.ts';
 import { tenantStatus, type Outcome } from './status.ts';
@@ -40,7 +40,8 @@ export interface TenantCaches {
 export interface TenantReconcilerDeps {
   readonly client: KubeClient;
   readonly caches: TenantCaches;
-  readonly root: { readonly authority: CertificateAuthority; readonly bundle: PemBundle };
+  /** The platform root as currently published (its CRL is signed again while the operator runs). */
+  readonly root: () => { readonly authority: CertificateAuthority; readonly bundle: PemBundle };
   readonly clock: () => Date;
   readonly logger: Logger;
   readonly writes: Counter;
@@ -54,8 +55,10 @@ export class TenantReconciler implements Reconciler {
   readonly #deps: TenantReconcilerDeps;
   /** What this process last wrote per object (and status), with the resourceVersion the server answered. */
   readonly #written = new Map<string, { digest: string; resourceVersion: string }>();
-  /** CAs this process issued: the cache may not show their Secret yet, and re-issuing would churn keys. */
+  /** CAs (and CRLs) this process signed: the cache may not show their Secret yet, and signing again would churn keys. */
   readonly #issued = new Map<string, TenantCa>();
+  /** CRLs found current, until when: deciding again means loading the CA key and checking a signature. */
+  readonly #crlCurrent = new Map<string, { fingerprint: string; crl: string | undefined; renewAt: Date }>();
 
   constructor(deps: TenantReconcilerDeps) {
     this.#deps = deps;
@@ -82,18 +85,25 @@ export class TenantReconciler implements Reconciler {
     const name = tenant.metadata.name;
     const now = this.#deps.clock();
     const zones = tenantZones(tenant);
-    const observedCa = this.#issued.get(name) ?? caFromSecret(this.#observed('Secret', platformNamespace, `tenant-${name}-ca`));
+    const secretName = `tenant-${name}-ca`;
+    const secret = this.#observed('Secret', platformNamespace, secretName);
+    const issued = this.#issued.get(name);
+    // A Secret changed by someone else since this process wrote it (a CRL with a revocation added
+    // by hand) wins over what this process signed, unless it no longer holds a CA.
+    const observedCa = (issued !== undefined && !this.#changedByOthers(`Secret/${platformNamespace}/${secretName}`, secret) ? issued : caFromSecret(secret)) ?? issued;
     const decision = caDecision(observedCa, zones, now);
     let ca = observedCa;
     if (decision.issue || ca === undefined) {
       this.#deps.logger.info('issuing tenant CA', { tenant: name, reason: decision.issue ? decision.reason : 'missing' });
-      ca = await issueTenantCa(this.#deps.root.authority, name, zones, now);
+      ca = await issueTenantCa(this.#deps.root().authority, name, zones, now);
       this.#issued.set(name, ca);
     }
+    const crl = await this.#refreshCrl(name, ca, now);
+    ca = crl.ca;
     const reachableTenants = this.#deps.caches.tenants.list()
       .filter((other) => other.metadata.name !== name && (other.spec.network?.allowFrom ?? []).includes(name))
       .map((other) => other.metadata.name);
-    const desired = desiredTenantObjects({ tenant, ca, root: this.#deps.root.bundle, reachableTenants, ...(this.#deps.ingress ? { ingress: this.#deps.ingress } : {}) });
+    const desired = desiredTenantObjects({ tenant, ca, root: this.#deps.root().bundle, reachableTenants, ...(this.#deps.ingress ? { ingress: this.#deps.ingress } : {}) });
 
     const namespaces = desired.filter((object) => object.kind === 'Namespace');
     await Promise.all(namespaces.map((object) => this.#ensure(object)));
@@ -102,8 +112,22 @@ export class TenantReconciler implements Reconciler {
 
     const wanted = tenantNamespaces(tenant);
     await this.#writeStatus(tenant, { kind: 'converged', namespaces: wanted, missingNamespaces: [], ca });
-    const renewAt = decision.issue ? new Date(now.getTime() + dayMs) : decision.renewAt;
-    return requeueAfter(Math.max(1000, Math.min(dayMs, renewAt.getTime() - now.getTime())));
+    const caRenewAt = decision.issue ? new Date(now.getTime() + dayMs) : decision.renewAt;
+    const renewAt = Math.min(caRenewAt.getTime(), crl.renewAt.getTime());
+    return requeueAfter(Math.max(1000, Math.min(dayMs, renewAt - now.getTime())));
+  }
+
+  /** `ca` with its CRL signed again when due (remembered in `#issued`), and when to look again. */
+  async #refreshCrl(name: string, ca: TenantCa, now: Date): Promise<{ ca: TenantCa; renewAt: Date }> {
+    const known = this.#crlCurrent.get(name);
+    if (known?.fingerprint === ca.fingerprint && known.crl === ca.bundle.crl && now < known.renewAt) return { ca, renewAt: known.renewAt };
+    const refreshed = await refreshTenantCrl(ca, now);
+    if (refreshed.signed !== undefined) {
+      this.#deps.logger.info('signed the tenant CA\'s CRL again', { tenant: name, reason: refreshed.signed });
+      this.#issued.set(name, refreshed.ca);
+    }
+    this.#crlCurrent.set(name, { fingerprint: ca.fingerprint, crl: refreshed.ca.bundle.crl, renewAt: refreshed.renewAt });
+    return refreshed;
   }
 
   /** Applies `object` unless the cache shows it already holds what landlord wants. */
@@ -128,6 +152,12 @@ export class TenantReconciler implements Reconciler {
     const memo = this.#written.get(key);
     if (memo === undefined || memo.digest !== digest) return false;
     return observed === undefined || !isNewer(observed.metadata.resourceVersion, memo.resourceVersion);
+  }
+
+  /** Whether the cache shows the object `key` newer than what this process last wrote to it. */
+  #changedByOthers(key: string, observed: KubeObject | undefined): boolean {
+    const memo = this.#written.get(key);
+    return memo !== undefined && isNewer(observed?.metadata.resourceVersion, memo.resourceVersion);
   }
 
   /** Called when a cache saw an owned object deleted: the next reconcile must create it again. */
@@ -162,6 +192,7 @@ export class TenantReconciler implements Reconciler {
   /** Deletes everything landlord created for `tenant`; returns how many of those objects still exist. */
   async #cleanUp(tenant: string): Promise<number> {
     this.#issued.delete(tenant);
+    this.#crlCurrent.delete(tenant);
     const owned = this.#ownedBy(tenant);
     const namespaces = new Set(owned.filter((object) => object.kind === 'Namespace').map((object) => object.metadata.name));
     // Objects inside a tenant namespace go with it; deleting them one by one would only add writes.

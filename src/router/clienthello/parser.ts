@@ -63,11 +63,18 @@ export interface ClientHelloParser {
 
 const needMore: HelloStep = { kind: 'needMore' };
 
+/** Appends without copying when one side is empty: most hellos arrive whole, in one segment, and are parsed in place. */
+function append(head: Buffer, tail: Uint8Array): Buffer {
+  if (tail.length === 0) return head;
+  const view = Buffer.isBuffer(tail) ? tail : Buffer.from(tail.buffer, tail.byteOffset, tail.length);
+  return head.length === 0 ? view : Buffer.concat([head, view]);
+}
+
 /** Creates a parser for one connection. */
 export function createClientHelloParser(options: { maxBytes?: number } = {}): ClientHelloParser {
   const maxBytes = options.maxBytes ?? defaultMaxHelloBytes;
-  let pending = Buffer.alloc(0); // bytes of the current, incomplete record (header included)
-  let handshake = Buffer.alloc(0); // reassembled handshake payload so far
+  let pending: Buffer = Buffer.alloc(0); // bytes of the current, incomplete record (header included)
+  let handshake: Buffer = Buffer.alloc(0); // reassembled handshake payload so far
   let consumed = 0;
   let outcome: HelloStep | undefined;
 
@@ -84,7 +91,7 @@ export function createClientHelloParser(options: { maxBytes?: number } = {}): Cl
       if (recordLength === 0) return fail('malformed', 'empty handshake record');
       if (recordLength > maxRecordPayload) return fail('malformed', `record length ${recordLength} exceeds the TLS maximum`);
       if (pending.length < recordHeaderLength + recordLength) return needMore;
-      handshake = Buffer.concat([handshake, pending.subarray(recordHeaderLength, recordHeaderLength + recordLength)]);
+      handshake = append(handshake, pending.subarray(recordHeaderLength, recordHeaderLength + recordLength));
       consumed += recordHeaderLength + recordLength;
       pending = pending.subarray(recordHeaderLength + recordLength);
       if (handshake[0] !== handshakeTypeClientHello) return fail('not_client_hello', `handshake type ${handshake[0]}, expected 1 (client_hello)`);
@@ -98,7 +105,7 @@ export function createClientHelloParser(options: { maxBytes?: number } = {}): Cl
 
   const accept = (chunk: Uint8Array): HelloStep => {
     if (consumed + pending.length + chunk.length <= maxBytes) {
-      pending = Buffer.concat([pending, chunk]);
+      pending = append(pending, chunk);
       return step();
     }
     // Only the bytes up to the cap matter; the rest belongs to no hello we would accept.

@@ -3,6 +3,11 @@
  * the table current at that moment, admit it against its tenant's limits, dial a backend, replay
  * what the client sent, splice. The route chosen is kept for the connection's life, so reloads
  * never touch established connections. Counts metrics on the way and writes one access-log line.
+ *
+ * Cost per connection matters here (it is what the router spends most of its CPU on): no timer
+ * per connection (the router sweeps handshake deadlines and idle splices), metric children bound
+ * once per route, the peer address read only when a log line or a PROXY header needs it, and no
+ * promise chain held for the life of a spliced connection.
  */
 import type net from 'node:net';
 import { encodeProxyV2, type SocketEndpoint } from '../../shared/proxy-protocol.ts';
@@ -10,9 +15,9 @@ import type { RouteProtocol } from '../config/ir.ts';
 import type { Route, RouteTable } from '../config/route-table.ts';
 import { dialFirstAvailable, formatEndpoint, type Dialer } from './dial.ts';
 import type { ClientHello } from '../clienthello/parser.ts';
-import { createPreambleParser, sslRequest, type Preamble } from './preamble.ts';
-import type { RouterMetrics } from './router-metrics.ts';
-import { splice, type Splice } from './splice.ts';
+import { createPreambleParser, sslRequest, type Preamble, type PreambleParser } from './preamble.ts';
+import type { BoundRouterMetrics, RouteCounters } from './router-metrics.ts';
+import { Splice, type SpliceEnd } from './splice.ts';
 import type { TenantAdmission } from './tenant-admission.ts';
 
 export interface ProxyTimeouts {
@@ -24,21 +29,31 @@ export interface ProxyTimeouts {
   readonly idleMs: number;
 }
 
+/** A connection still in its preamble, as the router's deadline sweep and eviction see it. */
+export interface PendingHandshake {
+  /** `performance.now()` after which the sweep closes it with `handshake_timeout`. */
+  readonly deadline: number;
+  reject(reason: string): void;
+}
+
 /** What every connection shares; owned by the router. */
 export interface ConnectionEnvironment {
   readonly table: () => RouteTable | undefined;
-  readonly metrics: RouterMetrics;
+  readonly metrics: BoundRouterMetrics;
   readonly admission: TenantAdmission;
   readonly dialer: Dialer;
   readonly timeouts: ProxyTimeouts;
   readonly maxHelloBytes: number | undefined;
-  readonly isTrustedProxy: (address: string | undefined) => boolean;
+  readonly isTrustedProxy: (socket: net.Socket) => boolean;
   readonly accessLog: ((entry: AccessLogEntry) => void) | undefined;
-  /** Connections still in their preamble, oldest first; the router evicts from the front. */
-  readonly inHandshake: Map<net.Socket, (reason: string) => void>;
+  /** Connections still in their preamble, oldest first (so deadlines too); the router evicts and expires from the front. */
+  readonly inHandshake: Map<net.Socket, PendingHandshake>;
   readonly maxInHandshake: number;
   readonly spliced: Set<Splice>;
   readonly nextBackendIndex: (route: Route) => number;
+  /** Called when a connection enters `inHandshake` / `spliced`, so the router's sweeps run while there is something to sweep. */
+  readonly watchHandshakes: () => void;
+  readonly watchSplices: () => void;
 }
 
 export interface AccessLogEntry {
@@ -79,70 +94,95 @@ function peerOf(socket: net.Socket): SocketEndpoint | undefined {
   return socket.remoteAddress === undefined || socket.remotePort === undefined ? undefined : { address: socket.remoteAddress, port: socket.remotePort };
 }
 
+/** 'close' always follows 'error' and is where a connection notices; this only keeps the error handled. */
+function ignoreError(): void {}
+
 /** Mutable record of one connection, turned into the access-log line at close. */
-interface Session {
+class Session implements PendingHandshake {
+  readonly env: ConnectionEnvironment;
   readonly listener: RouteProtocol;
   readonly socket: net.Socket;
   readonly started: number;
-  /** Our peer, or the client a trusted load balancer reported. */
+  readonly deadline: number;
+  /** Our peer (read at accept only when the access log wants it), or the client a trusted load balancer reported. */
   client: SocketEndpoint | undefined;
   hello: ClientHello | undefined;
   route: Route | undefined;
   backend: string | undefined;
-  bytesFromClient: number;
-  bytesToClient: number;
+  settled = false;
+  /** Dropped once settled, so a spliced connection does not keep its hello's bytes. */
+  #parser: PreambleParser | undefined;
+  readonly #onData = (chunk: Buffer): void => this.#feed(chunk);
+  readonly #onGone = (): void => this.reject('client_closed');
+
+  constructor(env: ConnectionEnvironment, listener: RouteProtocol, socket: net.Socket) {
+    this.env = env;
+    this.listener = listener;
+    this.socket = socket;
+    this.started = performance.now();
+    this.deadline = this.started + env.timeouts.handshakeMs;
+    this.client = env.accessLog ? peerOf(socket) : undefined;
+    this.#parser = createPreambleParser({
+      expectProxyHeader: env.isTrustedProxy(socket),
+      postgres: listener === 'postgres',
+      ...(env.maxHelloBytes === undefined ? {} : { maxHelloBytes: env.maxHelloBytes }),
+    });
+    socket.on('error', ignoreError);
+    socket.on('close', this.#onGone);
+    socket.on('end', this.#onGone);
+    socket.on('data', this.#onData);
+  }
+
+  reject(reason: string): void {
+    if (this.#settle()) refuse(this, reason);
+  }
+
+  #settle(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    this.#parser = undefined;
+    this.socket.removeListener('data', this.#onData);
+    this.socket.removeListener('end', this.#onGone);
+    this.socket.removeListener('close', this.#onGone);
+    this.env.inHandshake.delete(this.socket);
+    this.env.metrics.inHandshake(this.listener).dec();
+    return true;
+  }
+
+  #feed(chunk: Buffer): void {
+    const step = this.#parser?.feed(chunk);
+    if (!step) return;
+    if (step.kind === 'error') return this.reject(step.reason);
+    if (step.reply) this.socket.write(step.reply);
+    if (step.kind === 'done' && this.#settle()) {
+      this.socket.pause();
+      this.hello = step.preamble.hello;
+      const reported = step.preamble.proxyHeader;
+      if (reported?.command === 'proxy' && reported.source) this.client = reported.source;
+      void route(this, step.preamble);
+    }
+  }
 }
 
 export function handleConnection(env: ConnectionEnvironment, listener: RouteProtocol, socket: net.Socket): void {
-  const session: Session = { listener, socket, started: performance.now(), client: peerOf(socket), hello: undefined, route: undefined, backend: undefined, bytesFromClient: 0, bytesToClient: 0 };
-  socket.setNoDelay(true);
-  const parser = createPreambleParser({
-    expectProxyHeader: env.isTrustedProxy(socket.remoteAddress),
-    postgres: listener === 'postgres',
-    ...(env.maxHelloBytes === undefined ? {} : { maxHelloBytes: env.maxHelloBytes }),
-  });
-  const gauge = env.metrics.inHandshake.labels({ listener });
-  let settled = false;
-  const settle = (): boolean => {
-    if (settled) return false;
-    settled = true;
-    clearTimeout(timer);
-    socket.removeListener('data', onData);
-    socket.removeListener('end', onEnd);
-    env.inHandshake.delete(socket);
-    gauge.dec();
-    return true;
-  };
-  const reject = (reason: string): void => {
-    if (settle()) refuse(env, session, reason);
-  };
-  const onData = (chunk: Buffer): void => {
-    const step = parser.feed(chunk);
-    if (step.kind !== 'error' && step.reply) socket.write(step.reply);
-    if (step.kind === 'error') reject(step.reason);
-    else if (step.kind === 'done' && settle()) {
-      socket.pause();
-      session.hello = step.preamble.hello;
-      const reported = step.preamble.proxyHeader;
-      if (reported?.command === 'proxy' && reported.source) session.client = reported.source;
-      void route(env, session, step.preamble);
-    }
-  };
-  const onEnd = (): void => reject('client_closed');
-  const timer = setTimeout(() => reject('handshake_timeout'), env.timeouts.handshakeMs);
+  const session = new Session(env, listener, socket);
+  if (env.inHandshake.size >= env.maxInHandshake) env.inHandshake.values().next().value?.reject('handshake_evicted');
+  env.inHandshake.set(socket, session);
+  env.metrics.inHandshake(listener).inc();
+  env.watchHandshakes();
+}
 
-  if (env.inHandshake.size >= env.maxInHandshake) env.inHandshake.values().next().value?.('handshake_evicted');
-  env.inHandshake.set(socket, reject);
-  gauge.inc();
-  socket.on('error', () => reject('client_closed'));
-  socket.on('close', () => reject('client_closed'));
-  socket.on('end', onEnd);
-  socket.on('data', onData);
+/** Closes every connection in `inHandshake` whose deadline passed; they are in deadline order. */
+export function expireHandshakes(inHandshake: ConnectionEnvironment['inHandshake'], now: number): void {
+  for (const pending of inHandshake.values()) {
+    if (pending.deadline > now) return;
+    pending.reject('handshake_timeout');
+  }
 }
 
 /** Closes a connection that will not reach a backend: a TLS alert where the client speaks TLS, one metric, one log line. */
-function refuse(env: ConnectionEnvironment, session: Session, reason: string): void {
-  env.metrics.handshakeFailures.inc({ listener: session.listener, reason });
+function refuse(session: Session, reason: string): void {
+  session.env.metrics.handshakeFailure(session.listener, reason).inc();
   const alert = alertFor[reason];
   const { socket } = session;
   if (!socket.destroyed) {
@@ -151,13 +191,14 @@ function refuse(env: ConnectionEnvironment, session: Session, reason: string): v
     // Give the alert a moment to leave, then drop the socket whatever the client does.
     setTimeout(() => socket.destroy(), 1000).unref();
   }
-  writeAccessLog(env, session, reason);
+  writeAccessLog(session, reason, 0, 0);
 }
 
-function writeAccessLog(env: ConnectionEnvironment, session: Session, closeReason: string): void {
-  if (!env.accessLog) return;
+function writeAccessLog(session: Session, closeReason: string, bytesFromClient: number, bytesToClient: number): void {
+  const { accessLog } = session.env;
+  if (!accessLog) return;
   const { client } = session;
-  env.accessLog({
+  accessLog({
     time: new Date().toISOString(),
     listener: session.listener,
     client: client ? formatEndpoint({ host: client.address, port: client.port }) : 'unknown',
@@ -166,55 +207,64 @@ function writeAccessLog(env: ConnectionEnvironment, session: Session, closeReaso
     tenant: session.route?.tenant,
     route: session.route?.name,
     backend: session.backend,
-    bytesFromClient: session.bytesFromClient,
-    bytesToClient: session.bytesToClient,
+    bytesFromClient,
+    bytesToClient,
     durationMs: Math.round(performance.now() - session.started),
     closeReason,
   });
 }
 
 /** Routes by the hello; `preamble` (with the bytes to replay) lives only until they are sent. */
-async function route(env: ConnectionEnvironment, session: Session, preamble: Preamble): Promise<void> {
+async function route(session: Session, preamble: Preamble): Promise<void> {
+  const { env } = session;
   const { hello } = preamble;
-  env.metrics.helloBytes.observe({}, hello.byteLength);
-  if (hello.noSniReason) env.metrics.noServerName.inc({ listener: session.listener, reason: hello.noSniReason });
+  env.metrics.helloBytes.observe(hello.byteLength);
+  if (hello.noSniReason) env.metrics.noServerName(session.listener, hello.noSniReason).inc();
   const table = env.table();
-  if (!table) return refuse(env, session, 'no_route_table');
+  if (!table) return refuse(session, 'no_route_table');
   const decision = table.lookup(session.listener, hello.serverName, hello.alpn);
-  if (decision.kind === 'reject') return refuse(env, session, decision.reason);
+  if (decision.kind === 'reject') return refuse(session, decision.reason);
   const chosen = decision.route;
   session.route = chosen;
   const tenant = chosen.tenant;
   if (tenant !== undefined) {
     const refusal = env.admission.admit(tenant, table.tenantLimits(tenant));
-    if (refusal) return refuse(env, session, refusal);
+    if (refusal) return refuse(session, refusal);
   }
+  let spliced = false;
   try {
-    await connectAndSplice(env, session, chosen, preamble);
+    spliced = await connect(session, chosen, preamble);
   } finally {
-    if (tenant !== undefined) env.admission.release(tenant);
+    if (tenant !== undefined && !spliced) env.admission.release(tenant);
   }
 }
 
-async function connectAndSplice(env: ConnectionEnvironment, session: Session, chosen: Route, preamble: Preamble): Promise<void> {
-  const { socket } = session;
+/** Dials and starts the splice; true once the splice owns the connection (and the tenant's admission). */
+async function connect(session: Session, chosen: Route, preamble: Preamble): Promise<boolean> {
+  const { env, socket } = session;
   const dial = await dialFirstAvailable(env.dialer, chosen.backends, env.nextBackendIndex(chosen), env.timeouts.dialMs, () => socket.destroyed);
-  for (const failure of dial.failures) env.metrics.dialErrors.inc({ route: chosen.name, backend: formatEndpoint(failure.endpoint), code: failure.code });
-  if (!dial.socket || !dial.endpoint) return refuse(env, session, socket.destroyed ? 'client_closed' : 'dial_failed');
+  for (const failure of dial.failures) env.metrics.dialError(chosen.name, formatEndpoint(failure.endpoint), failure.code).inc();
+  if (!dial.socket || !dial.endpoint) {
+    refuse(session, socket.destroyed ? 'client_closed' : 'dial_failed');
+    return false;
+  }
   const backend = dial.socket;
   session.backend = formatEndpoint(dial.endpoint);
+  if (!socket.destroyed && chosen.proxyProtocol === 'v2') backend.write(proxyHeaderFor(socket, preamble));
+  if (!socket.destroyed && session.listener === 'postgres' && !(await startBackendTls(backend, env.timeouts.dialMs))) {
+    backend.destroy();
+    refuse(session, 'backend_refused_tls');
+    return false;
+  }
+  // The splice learns of a close from 'close', so a client gone while we dialled must not reach it.
   if (socket.destroyed) {
     backend.destroy();
-    return refuse(env, session, 'client_closed');
-  }
-  if (chosen.proxyProtocol === 'v2') backend.write(proxyHeaderFor(socket, preamble));
-  if (session.listener === 'postgres' && !(await startBackendTls(backend, env.timeouts.dialMs))) {
-    backend.destroy();
-    return refuse(env, session, 'backend_refused_tls');
+    refuse(session, 'client_closed');
+    return false;
   }
   backend.write(preamble.tls);
-  session.bytesFromClient = preamble.tls.length;
-  await runSplice(env, session, chosen, backend);
+  startSplice(session, chosen, backend, preamble.tls.length);
+  return true;
 }
 
 /** The address the backend should see: the load balancer's client if one told us, else our peer. */
@@ -251,30 +301,22 @@ function startBackendTls(backend: net.Socket, timeoutMs: number): Promise<boolea
   });
 }
 
-async function runSplice(env: ConnectionEnvironment, session: Session, chosen: Route, backend: net.Socket): Promise<void> {
-  const labels = { listener: session.listener, route: chosen.name, tenant: chosen.tenant ?? '' };
-  const open = env.metrics.connectionsOpen.labels(labels);
-  const fromClient = env.metrics.bytes.labels({ route: chosen.name, tenant: labels.tenant, direction: 'client_to_backend' });
-  const toClient = env.metrics.bytes.labels({ route: chosen.name, tenant: labels.tenant, direction: 'backend_to_client' });
-  env.metrics.connectionsTotal.labels(labels).inc();
-  open.inc();
-  fromClient.inc(session.bytesFromClient);
-  const joined = splice(session.socket, backend, {
-    idleTimeoutMs: env.timeouts.idleMs,
-    onClientBytes: (n) => {
-      session.bytesFromClient += n;
-      fromClient.inc(n);
-    },
-    onBackendBytes: (n) => {
-      session.bytesToClient += n;
-      toClient.inc(n);
-    },
-  });
+function startSplice(session: Session, chosen: Route, backend: net.Socket, replayed: number): void {
+  const { env } = session;
+  const counters = env.metrics.route(session.listener, chosen);
+  counters.total.inc();
+  counters.open.inc();
+  const joined = new Splice(session.socket, backend, counters, replayed, (end, done) => spliceEnded(session, counters, end, done));
   env.spliced.add(joined);
+  env.watchSplices();
   session.socket.resume();
-  const end = await joined.done;
+}
+
+function spliceEnded(session: Session, counters: RouteCounters, end: SpliceEnd, joined: Splice): void {
+  const { env } = session;
   env.spliced.delete(joined);
-  open.dec();
-  env.metrics.closes.inc({ listener: session.listener, reason: end });
-  writeAccessLog(env, session, end);
+  counters.open.dec();
+  if (session.route?.tenant !== undefined) env.admission.release(session.route.tenant);
+  env.metrics.close(session.listener, end).inc();
+  writeAccessLog(session, end, joined.bytesFromClient, joined.bytesToClient);
 }

@@ -17,16 +17,17 @@ export const tcpDialer: Dialer = (endpoint, timeoutMs) =>
       socket.destroy();
       reject(new LandlordError('LL_ROUTER_DIAL_TIMEOUT', `no connection to ${formatEndpoint(endpoint)} within ${timeoutMs} ms`));
     }, timeoutMs);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', (error) => {
+    const onError = (error: Error): void => {
       clearTimeout(timer);
       socket.destroy();
       reject(error);
+    };
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeListener('error', onError);
+      resolve(socket);
     });
+    socket.once('error', onError);
   });
 
 export function formatEndpoint(endpoint: Endpoint): string {

@@ -40,14 +40,27 @@ export interface PreambleOptions {
 
 type Stage = 'proxy' | 'postgres' | 'hello';
 
-export function createPreambleParser(options: PreambleOptions): { feed(chunk: Buffer): PreambleStep } {
+export interface PreambleParser {
+  /** Offers the client's next bytes; the parser may keep a reference to `chunk` (it never writes to it). */
+  feed(chunk: Buffer): PreambleStep;
+}
+
+const empty: Buffer = Buffer.alloc(0);
+
+/** Appends without copying when one side is empty: the usual case is a whole preamble in one segment. */
+function append(head: Buffer, tail: Buffer): Buffer {
+  if (head.length === 0) return tail;
+  return tail.length === 0 ? head : Buffer.concat([head, tail]);
+}
+
+export function createPreambleParser(options: PreambleOptions): PreambleParser {
   let stage: Stage = options.expectProxyHeader ? 'proxy' : options.postgres ? 'postgres' : 'hello';
-  let buffered = Buffer.alloc(0);
+  let buffered = empty;
   let proxyHeader: ProxyV2Header | undefined;
   let postgres: PostgresStart | undefined;
   let gssRefused = false;
   const hello = createClientHelloParser(options.maxHelloBytes === undefined ? {} : { maxBytes: options.maxHelloBytes });
-  let tls = Buffer.alloc(0);
+  let tls = empty;
 
   const afterProxy = (): Stage => (options.postgres ? 'postgres' : 'hello');
 
@@ -64,8 +77,8 @@ export function createPreambleParser(options: PreambleOptions): { feed(chunk: Bu
     }
     if (stage === 'postgres') return postgresStart();
     const rest = buffered;
-    buffered = Buffer.alloc(0);
-    tls = Buffer.concat([tls, rest]);
+    buffered = empty;
+    tls = append(tls, rest);
     const step = rest.length === 0 ? { kind: 'needMore' as const } : hello.feed(rest);
     if (step.kind === 'needMore') return { kind: 'needMore' };
     if (step.kind === 'error') return step;
@@ -100,7 +113,7 @@ export function createPreambleParser(options: PreambleOptions): { feed(chunk: Bu
   return {
     feed(chunk) {
       if (finished) return finished;
-      buffered = Buffer.concat([buffered, chunk]);
+      buffered = append(buffered, chunk);
       const replies: Buffer[] = [];
       for (let round = 0; round < 8; round += 1) {
         const step = advance();
