@@ -21,6 +21,7 @@ import { customResourceDefinitions } from '../../src/api/schema.ts';
 import type { Tenant } from '../../src/api/tenant.ts';
 import { startCluster } from '../../src/devcluster/index.ts';
 import { KubeClient, fieldManager, isApiStatus, resources, type KubeObject } from '../../src/operator/index.ts';
+import { loadKubeconfigFile } from '../../src/shared/kubeconfig.ts';
 
 const tenants = Number(process.argv[2] ?? 1000);
 const namespacesPerTenant = Number(process.argv[3] ?? 2);
@@ -32,7 +33,7 @@ const main = path.resolve(import.meta.dirname, '..', '..', 'src', 'cli', 'main.t
 type TenantObject = Tenant & KubeObject;
 
 const cluster = await startCluster({ name: 'bench-tenants', node: false });
-const kube = new KubeClient(cluster.kubeConfig(), { maxSockets: 32 });
+const kube = new KubeClient(loadKubeconfigFile(cluster.kubeconfigPath), { maxSockets: 32 });
 const port = await freePort();
 const operator = spawn(process.execPath, [
   ...nodeFlags, main, 'controller', '--kubeconfig', cluster.kubeconfigPath, '--health-port', String(port), '--no-leader-elect', '--resync', String(resyncSeconds), '--workers', String(workers),

@@ -59,4 +59,24 @@ describe('landlord CLI', () => {
     assert.notEqual(code, 0);
     assert.match(stderr, /unknown command 'frobnicate'/);
   });
+
+  // `controller --help` loads the same module graph as running it: its action has no dynamic imports.
+  it('runs the controller without loading @kubernetes/client-node, which other commands load', async () => {
+    const controller = await landlord(['controller', '--help'], { NODE_OPTIONS: `--import ${reportClientNode}` });
+    assert.equal(controller.code, 0);
+    assert.doesNotMatch(controller.stderr, /client-node loaded/);
+    const router = await landlord(['router', '--help'], { NODE_OPTIONS: `--import ${reportClientNode}` });
+    assert.equal(router.code, 0);
+    assert.match(router.stderr, /client-node loaded/);
+  });
 });
+
+/** A module hook that reports on stderr when @kubernetes/client-node is resolved. */
+const reportClientNode = `data:text/javascript,${encodeURIComponent(`
+import { registerHooks } from 'node:module';
+registerHooks({ resolve(specifier, context, next) {
+  const resolved = next(specifier, context);
+  if (resolved.url.includes('/@kubernetes/client-node/')) process.stderr.write('client-node loaded\\n');
+  return resolved;
+} });
+`)}`;

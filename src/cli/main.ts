@@ -5,40 +5,47 @@
  */
 import { Command, CommanderError } from 'commander';
 import { describeError } from '../shared/errors.ts';
-import { registerClusterCommands } from './commands/cluster.ts';
-import { registerConnectCommand } from './commands/connect.ts';
-import { registerIngressCommand } from './commands/ingress.ts';
-import { registerPkiCommands } from './commands/pki.ts';
-import { registerPlatformCommands } from './commands/platform.ts';
-import { registerRouterCommand } from './commands/router.ts';
-import { registerSidecarCommand } from './commands/sidecar.ts';
-import { registerWebhookCommands } from './commands/webhook.ts';
-import { registerOperatorCommands } from './commands/operator.ts';
-import { registerTenantCommands } from './commands/tenant.ts';
 import { version } from './version.ts';
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Every command module, in help order, with the top-level commands it registers. Only the module
+ * of the command being run is imported: a long-running `landlord controller` must not carry the
+ * code of the other components (@kubernetes/client-node alone is about 50 MiB of RSS).
+ */
+const commandModules: ReadonlyArray<{ commands: readonly string[]; load: () => Promise<Register> }> = [
+  { commands: ['up', 'down', 'status'], load: async () => (await import('./commands/platform.ts')).registerPlatformCommands },
+  { commands: ['cluster'], load: async () => (await import('./commands/cluster.ts')).registerClusterCommands },
+  { commands: ['pki'], load: async () => (await import('./commands/pki.ts')).registerPkiCommands },
+  { commands: ['router'], load: async () => (await import('./commands/router.ts')).registerRouterCommand },
+  { commands: ['ingress'], load: async () => (await import('./commands/ingress.ts')).registerIngressCommand },
+  { commands: ['sidecar'], load: async () => (await import('./commands/sidecar.ts')).registerSidecarCommand },
+  { commands: ['connect'], load: async () => (await import('./commands/connect.ts')).registerConnectCommand },
+  { commands: ['webhook'], load: async () => (await import('./commands/webhook.ts')).registerWebhookCommands },
+  { commands: ['controller'], load: async () => (await import('./commands/operator.ts')).registerOperatorCommands },
+  { commands: ['tenant'], load: async () => (await import('./commands/tenant.ts')).registerTenantCommands },
+];
+
+/**
+ * The program with the command `argv` runs registered, or with every command when `argv` names
+ * none of them (`--help`, `help`, a typo), so that help and errors list them all.
+ */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('landlord')
     .description('A secure multi-tenant platform for Kubernetes.')
     .version(version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true });
-  registerPlatformCommands(program);
-  registerClusterCommands(program);
-  registerPkiCommands(program);
-  registerRouterCommand(program);
-  registerIngressCommand(program);
-  registerSidecarCommand(program);
-  registerConnectCommand(program);
-  registerWebhookCommands(program);
-  registerOperatorCommands(program);
-  registerTenantCommands(program);
+  const named = argv[2];
+  const only = commandModules.find((m) => named !== undefined && m.commands.includes(named));
+  for (const module of only ? [only] : commandModules) (await module.load())(program);
   return program;
 }
 
 /** Runs the CLI. Commands may set process.exitCode themselves (e.g. `status`: 3 = not running). */
 async function main(argv: string[]): Promise<void> {
-  const program = buildProgram().exitOverride();
+  const program = (await buildProgram(argv)).exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (error) {

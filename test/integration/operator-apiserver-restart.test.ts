@@ -10,6 +10,7 @@ import { buildOperator, KubeClient, resources, type Operator } from '../../src/o
 import { apiServerPid, restartApiServer } from '../support/apiserver.ts';
 import { eventually } from '../support/cluster.ts';
 import { installCrds, tenant, untilReady } from '../support/tenants.ts';
+import { loadKubeconfigFile } from '../../src/shared/kubeconfig.ts';
 
 describe('operator across an API server restart', () => {
   let cluster: DevCluster;
@@ -18,9 +19,9 @@ describe('operator across an API server restart', () => {
 
   before(async () => {
     cluster = await startCluster({ name: 'op-restart', node: false });
-    await installCrds(cluster.kubeConfig());
-    kube = new KubeClient(cluster.kubeConfig());
-    operator = buildOperator({ client: new KubeClient(cluster.kubeConfig()), workers: 4 });
+    await installCrds(loadKubeconfigFile(cluster.kubeconfigPath));
+    kube = new KubeClient(loadKubeconfigFile(cluster.kubeconfigPath));
+    operator = buildOperator({ client: new KubeClient(loadKubeconfigFile(cluster.kubeconfigPath)), workers: 4 });
     void operator.run();
     await operator.started();
   });

@@ -14,6 +14,7 @@ import { KubeClient, resources, type KubeObject } from '../../src/operator/index
 import { testCluster } from '../support/cluster.ts';
 import { startController, type ControllerProcess } from '../support/controller.ts';
 import { installCrds, tenant, withNamespaces } from '../support/tenants.ts';
+import { loadKubeconfigFile } from '../../src/shared/kubeconfig.ts';
 
 type TenantObject = Tenant & KubeObject;
 const cluster: DevCluster = await testCluster({ node: false });
@@ -29,8 +30,8 @@ describe('operator crash safety', () => {
   let controller: ControllerProcess | undefined;
 
   before(async () => {
-    await installCrds(cluster.kubeConfig());
-    kube = new KubeClient(cluster.kubeConfig());
+    await installCrds(loadKubeconfigFile(cluster.kubeconfigPath));
+    kube = new KubeClient(loadKubeconfigFile(cluster.kubeconfigPath));
   });
 
   after(async () => {

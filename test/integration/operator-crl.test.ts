@@ -15,6 +15,7 @@ import {
 } from '../../src/pki/index.ts';
 import { eventually, testCluster } from '../support/cluster.ts';
 import { installCrds, tenant, untilReady, withNamespaces } from '../support/tenants.ts';
+import { loadKubeconfigFile } from '../../src/shared/kubeconfig.ts';
 
 type SecretObject = KubeObject & { type?: string; data?: Record<string, string> };
 type ConfigMapObject = KubeObject & { data?: Record<string, string> };
@@ -39,8 +40,8 @@ describe('CRLs signed again before nextUpdate', () => {
   let now = new Date();
 
   before(async () => {
-    await installCrds(cluster.kubeConfig());
-    kube = new KubeClient(cluster.kubeConfig());
+    await installCrds(loadKubeconfigFile(cluster.kubeconfigPath));
+    kube = new KubeClient(loadKubeconfigFile(cluster.kubeconfigPath));
   });
 
   after(async () => {
@@ -49,7 +50,7 @@ describe('CRLs signed again before nextUpdate', () => {
   });
 
   const start = async (): Promise<Operator> => {
-    const started = buildOperator({ client: new KubeClient(cluster.kubeConfig()), clock: () => now, workers: 2 });
+    const started = buildOperator({ client: new KubeClient(loadKubeconfigFile(cluster.kubeconfigPath)), clock: () => now, workers: 2 });
     void started.run();
     await started.started();
     return started;

@@ -9,12 +9,13 @@ import type { DevCluster } from '../../src/devcluster/index.ts';
 import { buildOperator, KubeClient, resources, type KubeObject, type Operator } from '../../src/operator/index.ts';
 import { testCluster } from '../support/cluster.ts';
 import { installCrds, tenant, untilReady } from '../support/tenants.ts';
+import { loadKubeconfigFile } from '../../src/shared/kubeconfig.ts';
 
 const cluster: DevCluster = await testCluster({ node: false });
 const run = Math.random().toString(36).slice(2, 6);
 
 const candidate = (identity: string): Operator => buildOperator({
-  client: new KubeClient(cluster.kubeConfig()),
+  client: new KubeClient(loadKubeconfigFile(cluster.kubeconfigPath)),
   workers: 2,
   health: { port: 0 },
   leaderElection: { identity, leaseDurationMs: 3000, renewDeadlineMs: 2000, renewIntervalMs: 300 },
@@ -30,8 +31,8 @@ describe('operator leader election and probes', () => {
   const operators = new Map<string, Operator>();
 
   before(async () => {
-    await installCrds(cluster.kubeConfig());
-    kube = new KubeClient(cluster.kubeConfig());
+    await installCrds(loadKubeconfigFile(cluster.kubeconfigPath));
+    kube = new KubeClient(loadKubeconfigFile(cluster.kubeconfigPath));
   });
 
   after(async () => {

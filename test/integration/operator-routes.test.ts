@@ -13,7 +13,6 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
 import { webhookConfigurations } from '../../src/admission/index.ts';
 import type { Condition } from '../../src/api/meta.ts';
 import { sidecarPortName, type Route, type RouteSpec } from '../../src/api/route.ts';
@@ -24,6 +23,7 @@ import {
 import { createLogger } from '../../src/shared/log.ts';
 import { eventually, testCluster } from '../support/cluster.ts';
 import { installCrds, tenant, untilReady, withNamespaces } from '../support/tenants.ts';
+import { loadKubeconfigFile } from '../../src/shared/kubeconfig.ts';
 
 type RouteObject = Route & KubeObject;
 type SecretObject = KubeObject & { type?: string; data?: Record<string, string> };
@@ -68,8 +68,8 @@ describe('route controller', () => {
   const gone = (what: string, read: () => Promise<unknown>): Promise<true> => eventually(what, async () => ((await read()) === undefined ? true : undefined));
 
   before(async () => {
-    await installCrds(cluster.kubeConfig());
-    kube = new KubeClient(cluster.kubeConfig());
+    await installCrds(loadKubeconfigFile(cluster.kubeconfigPath));
+    kube = new KubeClient(loadKubeconfigFile(cluster.kubeconfigPath));
     // The operator runs as a user bound to exactly the generated ClusterRole.
     const [, clusterRole] = operatorRbacObjects();
     await kube.apply(resources.clusterRoles, clusterRole!, fieldManager);
@@ -78,8 +78,7 @@ describe('route controller', () => {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole!.metadata.name },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: operatorUser }],
     }, fieldManager);
-    const operatorConfig = new KubeConfig();
-    operatorConfig.loadFromFile(await cluster.kubeconfigFor({ user: operatorUser }));
+    const operatorConfig = loadKubeconfigFile(await cluster.kubeconfigFor({ user: operatorUser }));
     // LANDLORD_TEST_OPERATOR_LOG=1 shows the operator's log (reconcile failures) when a test times out.
     const logger = process.env.LANDLORD_TEST_OPERATOR_LOG ? { logger: createLogger({ component: 'operator' }) } : {};
     operator = buildOperator({ client: new KubeClient(operatorConfig), workers: 4, ...logger });

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KubeConfig } from '@kubernetes/client-node';
 import { startCluster, type DevCluster } from '../../src/devcluster/index.ts';
 import { KubeClient, resources, type KubeObject } from '../../src/operator/index.ts';
 import { Informer, objectKey } from '../../src/operator/runtime/informer.ts';
@@ -17,6 +16,7 @@ import { Counter } from '../../src/operator/runtime/metrics.ts';
 import { silentLogger } from '../../src/shared/log.ts';
 import { apiServerPid, restartApiServer } from '../support/apiserver.ts';
 import { eventually } from '../support/cluster.ts';
+import { loadKubeconfigFile } from '../../src/shared/kubeconfig.ts';
 
 const namespace = 'watch-test';
 
@@ -30,7 +30,7 @@ describe('informer watches', () => {
 
   before(async () => {
     cluster = await startCluster({ name: 'op-watch', node: false });
-    kube = new KubeClient(cluster.kubeConfig());
+    kube = new KubeClient(loadKubeconfigFile(cluster.kubeconfigPath));
     await kube.create(resources.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   });
 
@@ -65,7 +65,7 @@ describe('informer watches', () => {
     const selector = 'test=relist';
     for (const name of ['a', 'b', 'c', 'd']) await kube.create(resources.configMaps, configMap(name, { test: 'relist' }, { v: '1' }));
     const relay = await tcpRelay(new URL(cluster.server));
-    const client = new KubeClient(throughRelay(cluster.kubeConfig(), relay.url));
+    const client = new KubeClient({ ...loadKubeconfigFile(cluster.kubeconfigPath), server: relay.url });
     const restarts = new Counter('restarts', 'watch restarts', ['resource', 'reason']);
     const deleted: string[] = [];
     const informer = new Informer<KubeObject>({
@@ -108,15 +108,6 @@ function names(informer: Informer<KubeObject>): string[] {
 }
 
 /** The kubeconfig with its server replaced by `server` (same credentials; the certificate names 127.0.0.1). */
-function throughRelay(config: KubeConfig, server: string): KubeConfig {
-  const relayed = new KubeConfig();
-  relayed.loadFromOptions({
-    clusters: config.clusters.map((cluster) => ({ ...cluster, server })),
-    users: config.users, contexts: config.contexts, currentContext: config.currentContext,
-  });
-  return relayed;
-}
-
 /** A TCP relay to the API server that can be cut (every connection dropped, new ones refused) and restored. */
 async function tcpRelay(target: URL): Promise<{ url: string; cut(): void; restore(): void; close(): Promise<void> }> {
   const sockets = new Set<Socket>();

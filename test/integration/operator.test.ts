@@ -13,6 +13,7 @@ import type { Tenant } from '../../src/api/tenant.ts';
 import { buildOperator, caAnnotations, KubeClient, resources, type KubeObject, type Operator } from '../../src/operator/index.ts';
 import { inspectPem } from '../../src/pki/index.ts';
 import { eventually, testCluster } from '../support/cluster.ts';
+import { loadKubeconfigFile } from '../../src/shared/kubeconfig.ts';
 import {
   condition, installCrds, tenant, untilReady, withAllowFrom, withDomains, withInternetEgress, withNamespaces, withOwnerGroups, withQuota,
 } from '../support/tenants.ts';
@@ -29,9 +30,9 @@ describe('tenant operator', () => {
   let operator: Operator;
 
   before(async () => {
-    await installCrds(cluster.kubeConfig());
-    kube = new KubeClient(cluster.kubeConfig());
-    operator = buildOperator({ client: new KubeClient(cluster.kubeConfig()), workers: 4 });
+    await installCrds(loadKubeconfigFile(cluster.kubeconfigPath));
+    kube = new KubeClient(loadKubeconfigFile(cluster.kubeconfigPath));
+    operator = buildOperator({ client: new KubeClient(loadKubeconfigFile(cluster.kubeconfigPath)), workers: 4 });
     void operator.run();
     await operator.started();
   });

@@ -20,6 +20,7 @@ import { bundleFromSecret, issueLeafCertificate, loadAuthority, tlsSecret } from
 import { silentLogger } from '../../src/shared/log.ts';
 import { eventually, testCluster } from '../support/cluster.ts';
 import { installCrds, tenant, untilReady, withNamespaces } from '../support/tenants.ts';
+import { loadKubeconfigFile } from '../../src/shared/kubeconfig.ts';
 
 const run = Math.random().toString(36).slice(2, 6);
 const name = `ing${run}`;
@@ -64,8 +65,8 @@ describe('tenant ingress on the Kubernetes API', () => {
   const statusOf = async (): Promise<number> => (await fetch(`http://127.0.0.1:${ingress.addresses.status?.port}/healthz`)).status;
 
   before(async () => {
-    await installCrds(cluster.kubeConfig());
-    admin = new KubeClient(cluster.kubeConfig());
+    await installCrds(loadKubeconfigFile(cluster.kubeconfigPath));
+    admin = new KubeClient(loadKubeconfigFile(cluster.kubeconfigPath));
     await eventually('the Route API', () => admin.list(routeType).then(() => true));
     // The operator as deployed: only the generated ClusterRole, bound to the identity it runs as.
     const role = operatorRbacObjects().find((object) => object.kind === 'ClusterRole');
@@ -76,8 +77,7 @@ describe('tenant ingress on the Kubernetes API', () => {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.metadata.name },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: `ingress-test-operator-${run}` }],
     }, 'test');
-    const operatorConfig = new KubeConfig();
-    operatorConfig.loadFromFile(await cluster.kubeconfigFor({ user: `ingress-test-operator-${run}` }));
+    const operatorConfig = loadKubeconfigFile(await cluster.kubeconfigFor({ user: `ingress-test-operator-${run}` }));
     operator = buildOperator({ client: new KubeClient(operatorConfig), workers: 2, ingress: { image: 'landlord.dev/landlord:dev', routerSourceCidr: '10.244.0.1/32' } });
     void operator.run();
     await operator.started();
@@ -153,9 +153,7 @@ describe('tenant ingress on the Kubernetes API', () => {
 
   it('becomes ready once the operator granted it its namespaces, and reads nothing else', async () => {
     await eventually('/healthz 200', async () => ((await statusOf()) === 200 ? true : undefined));
-    const identity = new KubeConfig();
-    identity.loadFromFile(await cluster.kubeconfigFor({ user: `system:serviceaccount:${name}:landlord-ingress`, groups: ['system:serviceaccounts', `system:serviceaccounts:${name}`] }));
-    const asIngress = new KubeClient(identity);
+    const asIngress = new KubeClient(loadKubeconfigFile(await cluster.kubeconfigFor({ user: `system:serviceaccount:${name}:landlord-ingress`, groups: ['system:serviceaccounts', `system:serviceaccounts:${name}`] })));
     try {
       await asIngress.list(resources.secrets, { namespace: second });
       await assert.rejects(asIngress.list(resources.secrets, { namespace: other }), /403|forbidden/i);

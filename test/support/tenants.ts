@@ -3,7 +3,6 @@
  * reading a tenant's condition.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { customResourceDefinitions } from '../../src/api/schema.ts';
 import type { Tenant, TenantSpec } from '../../src/api/tenant.ts';
 import { KubeClient, fieldManager, isApiStatus, resources, type KubeObject } from '../../src/operator/index.ts';
@@ -26,7 +25,7 @@ export const withInternetEgress = (): TenantOption => (spec) => void (spec.netwo
 export const withAllowFrom = (...tenants: string[]): TenantOption => (spec) => void (spec.network = { ...spec.network, allowFrom: tenants });
 
 /** Applies landlord's CRDs and waits until the API server serves them. */
-export async function installCrds(config: KubeConfig): Promise<void> {
+export async function installCrds(config: ConstructorParameters<typeof KubeClient>[0]): Promise<void> {
   const client = new KubeClient(config);
   try {
     for (const crd of customResourceDefinitions) {

@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { buildOperator, KubeClient } from '../../operator/index.ts';
 import { LandlordError } from '../../shared/errors.ts';
+import { loadCredentials } from '../../shared/kubeconfig.ts';
 import { createLogger } from '../../shared/log.ts';
-import { loadKubeConfig } from './kubeconfig.ts';
 
 interface ControllerOptions {
   kubeconfig?: string;
@@ -61,7 +61,7 @@ export function registerOperatorCommands(program: Command): void {
       const leaseMs = Number(options.leaseDuration) * 1000;
       const healthPort = Number(options.healthPort);
       const operator = buildOperator({
-        client: new KubeClient(loadKubeConfig(options.kubeconfig, { inCluster: true })),
+        client: new KubeClient(loadCredentials(options.kubeconfig, { inCluster: true })),
         logger,
         workers: Number(options.workers),
         resyncIntervalMs: Number(options.resync) * 1000,

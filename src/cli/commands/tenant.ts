@@ -10,7 +10,7 @@ import type { Tenant } from '../../api/tenant.ts';
 import { validate } from '../../api/validate.ts';
 import { KubeClient, isApiStatus, resources, type KubeObject } from '../../operator/index.ts';
 import { LandlordError } from '../../shared/errors.ts';
-import { loadKubeConfig } from './kubeconfig.ts';
+import { loadCredentials } from '../../shared/kubeconfig.ts';
 
 type TenantObject = Tenant & KubeObject;
 
@@ -136,7 +136,7 @@ function tenantObject(name: string, options: CreateOptions): TenantObject {
 }
 
 function clientFor(file: string | undefined): KubeClient {
-  return new KubeClient(loadKubeConfig(file, { inCluster: false }));
+  return new KubeClient(loadCredentials(file, { inCluster: false }));
 }
 
 function readyOf(tenant: TenantObject): string {
