@@ -198,6 +198,7 @@ interface ContainerParts {
   livenessProbe: object;
   resources: { requests: { cpu: string; memory: string }; limits: { memory: string } };
   volumeMounts?: object[];
+  env?: Array<{ name: string; value: string }>;
 }
 
 interface DeploymentParts {
@@ -257,6 +258,9 @@ function controllerDeployment(options: PlatformOptions): KubeObject {
       readinessProbe: httpProbe('health', '/readyz'),
       livenessProbe: { ...httpProbe('health', '/healthz'), initialDelaySeconds: 10, failureThreshold: 6 },
       resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+      // A 16 MiB young generation instead of V8's 64 MiB keeps the peak at 1000 tenants near
+      // 210 MiB instead of 250–290 MiB (docs/operator.md, "Memory and scale").
+      env: [{ name: 'NODE_OPTIONS', value: '--max-semi-space-size=8' }],
     },
   });
 }
