@@ -31,9 +31,17 @@ export const endpointControllers: readonly string[] = [
 ];
 const endpointResources: readonly string[] = ['endpoints', 'endpointslices'];
 
+/**
+ * The token controller runs with kube-controller-manager's own credentials and adds each
+ * ServiceAccount's token Secret to it, landlord's ServiceAccounts (a tenant's ingress) included;
+ * refused, the ingress pods could never be created. Exempt for ServiceAccounts only.
+ */
+export const tokenController = 'system:kube-controller-manager';
+
 export function isExemptFromTenantGuards(request: AdmissionRequest): boolean {
   const groups = request.userInfo.groups ?? [];
   if (groups.some((group) => platformGroups.includes(group))) return true;
   if (endpointResources.includes(request.resource.resource) && endpointControllers.includes(request.userInfo.username ?? '')) return true;
+  if (request.resource.resource === 'serviceaccounts' && request.userInfo.username === tokenController) return true;
   return request.operation === 'DELETE' && cleanupControllers.includes(request.userInfo.username ?? '');
 }

@@ -12,6 +12,7 @@ const managed = (kind: string, extra: Record<string, string> = {}): KubeObject =
   apiVersion: 'v1', kind, metadata: { name: 'tenant-quota', namespace: 'acme', labels: { 'app.kubernetes.io/managed-by': 'landlord', 'landlord.dev/tenant': 'acme', ...extra } }, spec: { hard: { pods: '10' } },
 });
 const endpointSliceController = { username: 'system:serviceaccount:kube-system:endpointslice-controller', groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system'] };
+const controllerManager = { username: 'system:kube-controller-manager', groups: ['system:authenticated'] };
 const namespace = (labels: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'acme', labels } });
 const service = (spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'acme' }, spec: { ports: [{ port: 80 }], ...spec } });
 
@@ -43,6 +44,8 @@ const validationCases: Array<{ name: string; request: AdmissionRequest; expect: 
   { name: 'admits the EndpointSlice controller mirroring a managed Service\'s labels onto its slice', request: request('CREATE', managed('EndpointSlice'), { user: endpointSliceController }), expect: undefined },
   { name: 'denies the EndpointSlice controller creating a ConfigMap with platform labels', request: request('CREATE', managed('ConfigMap'), { user: endpointSliceController }), expect: 'tenant/platformLabels: metadata.labels[landlord.dev/tenant] must not be added (unset → "acme"): only the platform writes it; tenant/platformLabels: metadata.labels[app.kubernetes.io/managed-by] must not be added (unset → "landlord"): only the platform writes it' },
   { name: 'denies a tenant creating an EndpointSlice with platform labels', request: request('CREATE', managed('EndpointSlice')), expect: 'tenant/platformLabels: metadata.labels[landlord.dev/tenant] must not be added (unset → "acme"): only the platform writes it; tenant/platformLabels: metadata.labels[app.kubernetes.io/managed-by] must not be added (unset → "landlord"): only the platform writes it' },
+  { name: 'admits the token controller adding a token Secret to a managed ServiceAccount', request: request('UPDATE', managed('ServiceAccount'), { oldObject: managed('ServiceAccount'), user: controllerManager }), expect: undefined },
+  { name: 'denies kube-controller-manager\'s own identity modifying a managed ConfigMap', request: request('UPDATE', managed('ConfigMap'), { oldObject: managed('ConfigMap'), user: controllerManager }), expect: 'tenant/platformManagedObjects: ConfigMap acme/tenant-quota is managed by landlord and must not be modified by a tenant: change the Tenant instead' },
   { name: 'admits the platform updating a managed quota', request: request('UPDATE', managed('ResourceQuota'), { oldObject: managed('ResourceQuota'), user: operator }), expect: undefined },
   { name: 'denies a NodePort service', request: request('CREATE', service({ type: 'NodePort' })), expect: 'tenant/serviceExposure: spec.type must be ClusterIP, not NodePort: publish the service with a Route' },
   { name: 'denies a LoadBalancer service', request: request('CREATE', service({ type: 'LoadBalancer' })), expect: 'tenant/serviceExposure: spec.type must be ClusterIP, not LoadBalancer: publish the service with a Route' },

@@ -47,6 +47,7 @@ const resources: Record<string, { group: string; resource: string }> = {
   CronJob: { group: 'batch', resource: 'cronjobs' },
   NetworkPolicy: { group: 'networking.k8s.io', resource: 'networkpolicies' },
   Endpoints: { group: '', resource: 'endpoints' },
+  ServiceAccount: { group: '', resource: 'serviceaccounts' },
   EndpointSlice: { group: 'discovery.k8s.io', resource: 'endpointslices' },
 };
 
