@@ -3,7 +3,7 @@
  * reachable): the pause sandbox image, a tiny busybox test app, and landlord itself.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LandlordError } from '../../shared/errors.ts';
 import { writeImageArchive, type ImageArchive, type LayerBuilder } from './archive.ts';
@@ -12,6 +12,7 @@ import { writeImageArchive, type ImageArchive, type LayerBuilder } from './archi
 const imageUser = { uid: 65532, name: 'landlord' } as const;
 export const testAppImage = 'landlord.dev/test-app:dev';
 export const landlordImage = 'landlord.dev/landlord:dev';
+export const postgresImage = 'landlord.dev/postgres:dev';
 
 export function buildPauseImage(out: string, pauseBinary: string, reference: string): ImageArchive {
   return writeImageArchive(out, { reference, entrypoint: ['/pause'], user: '65535' }, (layer) => {
@@ -67,6 +68,50 @@ export function buildLandlordImage(out: string, projectRoot: string): ImageArchi
       addUserFiles(layer);
     },
   );
+}
+
+/**
+ * A PostgreSQL server from this machine's Debian packages (`postgresql`), for demos: the server
+ * binaries (`postgres`, `initdb`, `pg_isready` for probes) with their shared libraries and data
+ * files, and busybox for the start script. At start
+ * the script initializes a cluster in `$PGDATA` (an emptyDir) with trust authentication for
+ * `$POSTGRES_USER` (default `demo`) and a database of the same name, then serves on
+ * `127.0.0.1:5432` only: clients come through the TLS sidecar in the same pod.
+ */
+export function buildPostgresImage(out: string, busybox = '/bin/busybox', root = '/usr/lib/postgresql'): ImageArchive {
+  const version = existsSync(root) ? readdirSync(root).filter((name) => /^\d+$/.test(name)).sort((a, b) => Number(b) - Number(a))[0] : undefined;
+  if (version === undefined || !existsSync(busybox)) {
+    throw new LandlordError('LL_IMAGE_INPUT_MISSING', `no PostgreSQL server in ${root}${existsSync(busybox) ? '' : ` or no ${busybox}`}`, { hint: 'run `npm run setup` (installs postgresql and busybox-static)' });
+  }
+  const bin = path.join(root, version, 'bin');
+  const lib = path.join(root, version, 'lib');
+  const share = `/usr/share/postgresql/${version}`;
+  const run = [
+    '#!/bin/sh',
+    'set -e',
+    'user="${POSTGRES_USER:-demo}"',
+    'if [ ! -s "$PGDATA/PG_VERSION" ]; then',
+    '  initdb -D "$PGDATA" -U "$user" --auth=trust --no-locale -E UTF8 >/dev/null',
+    '  echo "CREATE DATABASE \\"$user\\";" | postgres --single -D "$PGDATA" -c jit=off postgres >/dev/null',
+    'fi',
+    'exec postgres -D "$PGDATA" -c listen_addresses=127.0.0.1 -c port=5432 -c unix_socket_directories=/tmp -c jit=off',
+    '',
+  ].join('\n');
+  const binaries = ['postgres', 'initdb', 'pg_isready'].map((name) => path.join(bin, name));
+  const env = [`PATH=${bin}:/bin`, 'PGDATA=/var/lib/postgresql/data', 'TZ=UTC'];
+  return writeImageArchive(out, { reference: postgresImage, cmd: ['/app/run.sh'], user: String(imageUser.uid), env }, (layer) => {
+    for (const binary of binaries) layer.hostFile(binary, binary);
+    for (const library of new Set(binaries.flatMap(sharedLibraries))) layer.hostFile(library, library);
+    // plpgsql and the text search dictionaries are loaded by initdb; JIT (llvmjit) is off.
+    layer.hostTree(lib, lib, (p) => /\/(bitcode|pgxs|llvmjit[^/]*|sepgsql\.so)$/.test(p));
+    layer.hostTree(share, share);
+    for (const zone of ['/usr/share/zoneinfo/UTC', '/usr/share/zoneinfo/Etc/UTC']) if (existsSync(zone)) layer.hostFile(zone, zone);
+    layer.hostFile('/bin/busybox', busybox);
+    for (const applet of ['sh', 'echo', 'nc', 'cat', 'ls', 'mkdir']) layer.symlink(`/bin/${applet}`, 'busybox');
+    layer.file('/app/run.sh', run, 0o755);
+    layer.directory('/var/lib/postgresql', 0o777);
+    addUserFiles(layer);
+  });
 }
 
 /** Shared libraries (and the loader) a dynamically linked binary needs, as `ldd` reports them. */
