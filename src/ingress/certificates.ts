@@ -111,3 +111,46 @@ export async function readCertificateDirectories(dirs: readonly string[]): Promi
   }
   return pems;
 }
+
+/** The subset of a core/v1 Secret the Kubernetes source reads. */
+export interface KubeSecret {
+  readonly metadata: { readonly name: string; readonly namespace?: string };
+  readonly type?: string;
+  readonly data?: Readonly<Record<string, string>>;
+}
+
+export interface SecretCertificates {
+  /** One per Secret found, in the order of `refs`; `source` is `Secret <namespace>/<name>`. */
+  readonly pems: readonly CertificatePem[];
+  readonly issues: readonly { readonly source: string; readonly message: string }[];
+}
+
+const base64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const isBase64 = (value: string): boolean => base64.test(value) && value.length % 4 === 0;
+
+function pemFromSecret(where: string, secret: KubeSecret | undefined): CertificatePem | string {
+  if (!secret) return `${where} does not exist (yet): the operator issues landlord-tls-<route>; a Secret named in spec.tls.secretName is the tenant's to create`;
+  if (secret.type !== 'kubernetes.io/tls') return `${where} has type ${secret.type ?? '(none)'}, not kubernetes.io/tls`;
+  const certificate = secret.data?.['tls.crt'];
+  const privateKey = secret.data?.['tls.key'];
+  if (!certificate || !privateKey) return `${where} lacks tls.crt or tls.key`;
+  if (!isBase64(certificate) || !isBase64(privateKey)) return `${where} holds data that is not base64`;
+  return { source: where, certificate: Buffer.from(certificate, 'base64').toString('utf8'), privateKey: Buffer.from(privateKey, 'base64').toString('utf8') };
+}
+
+/**
+ * Reads the PEM pairs of the TLS Secrets `refs` names (pure). A missing Secret, another type or
+ * data that is not base64 is an issue naming the object that asked for it; the other Secrets are
+ * still read. Whether a pair is valid is `serverCertificate`'s to decide.
+ */
+export function certificatePemsFromSecrets(refs: readonly { readonly namespace: string; readonly name: string; readonly source: string }[], secrets: readonly KubeSecret[]): SecretCertificates {
+  const byKey = new Map(secrets.map((secret) => [`${secret.metadata.namespace ?? 'default'}/${secret.metadata.name}`, secret]));
+  const pems: CertificatePem[] = [];
+  const issues: { source: string; message: string }[] = [];
+  for (const ref of refs) {
+    const pem = pemFromSecret(`Secret ${ref.namespace}/${ref.name}`, byKey.get(`${ref.namespace}/${ref.name}`));
+    if (typeof pem === 'string') issues.push({ source: ref.source, message: pem });
+    else pems.push(pem);
+  }
+  return { pems, issues };
+}

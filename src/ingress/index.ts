@@ -5,8 +5,9 @@
  */
 export { buildIngress, defaultIngressLimits, defaultIngressTimeouts, type Ingress, type IngressConfiguration, type IngressDependencies, type IngressLimits, type IngressTimeouts } from './ingress.ts';
 export { IngressTable, normalizeHost, type Backend, type IngressRoute, type PathType, type RouteMatch } from './table.ts';
-export { buildIngressTable, translateTenantRoutes, type KubeIngress, type TableResult, type TenantRouteSources, type TranslateIssue } from './translate.ts';
-export { buildCertificateSet, CertificateSet, readCertificateDirectories, type CertificatePem, type ServerCertificate } from './certificates.ts';
+export { buildIngressTable, resolveServiceBackend, translateTenantRoutes, type CertificateSecretRef, type KubeIngress, type KubeService, type TableResult, type TenantRouteSources, type TenantTranslation, type TranslateIssue } from './translate.ts';
+export { buildCertificateSet, CertificateSet, certificatePemsFromSecrets, readCertificateDirectories, type CertificatePem, type KubeSecret, type ServerCertificate } from './certificates.ts';
 export { parseIngressConfig, type ConfigParseResult, type IngressFileConfig } from './config-file.ts';
-export { loadIngressConfiguration, serveIngress, type IngressServeOptions, type RunningIngress } from './serve.ts';
+export { loadIngressConfiguration, serveIngress, serveKubernetesIngress, type IngressServeOptions, type KubernetesIngressOptions, type RunningIngress } from './serve.ts';
 export type { AccessLogEntry } from './proxy.ts';
+export { defaultIngressClassName, startKubernetesSource, tenantNamespaceResources, type KubernetesSource, type KubernetesSourceOptions, type SourceBuild } from './kubernetes-source.ts';

@@ -12,6 +12,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type net from 'node:net';
+import type { KubeConfig } from '@kubernetes/client-node';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { ListenAddress } from '../router/index.ts';
@@ -20,6 +21,8 @@ import type { Logger } from '../shared/log.ts';
 import { buildCertificateSet, readCertificateDirectories } from './certificates.ts';
 import { parseIngressConfig, type IngressFileConfig } from './config-file.ts';
 import { buildIngress, type Ingress, type IngressConfiguration } from './ingress.ts';
+import type { BackoffPolicy } from './kube-watch.ts';
+import { startKubernetesSource, type KubernetesSource } from './kubernetes-source.ts';
 import { buildIngressTable } from './translate.ts';
 
 export interface IngressServeOptions {
@@ -136,6 +139,73 @@ export async function serveIngress(options: IngressServeOptions): Promise<Runnin
     reload,
     async shutdown(graceMs) {
       stopWatching();
+      await ingress.drain(graceMs);
+    },
+  };
+}
+
+export interface KubernetesIngressOptions {
+  readonly tenant: string;
+  readonly kubeConfig: KubeConfig;
+  readonly namespaces: readonly string[];
+  readonly domains: readonly string[];
+  readonly ingressClassName?: string;
+  readonly trustedProxies?: readonly string[];
+  readonly listen: ListenAddress;
+  readonly status?: ListenAddress;
+  readonly logger: Logger;
+  readonly accessLog?: Writable;
+  readonly debounceMs?: number;
+  /** Reconnect backoff of the watches. */
+  readonly backoff?: BackoffPolicy;
+}
+
+/**
+ * The ingress fed by the Kubernetes source: listens at once (`/healthz` answers 503 and every
+ * handshake is refused until the first table is applied), then follows the tenant's Routes,
+ * Ingresses, Services and TLS Secrets. `reload()` rebuilds from the caches.
+ */
+export async function serveKubernetesIngress(options: KubernetesIngressOptions): Promise<RunningIngress & { readonly source: KubernetesSource }> {
+  const { logger, tenant } = options;
+  if (options.namespaces.length === 0) throw new LandlordError('LL_INGRESS_BAD_FLAG', 'no namespace to watch', { hint: 'give the tenant namespaces with --namespaces a,b' });
+  if (options.domains.length === 0) throw new LandlordError('LL_INGRESS_BAD_FLAG', 'no tenant domain given', { hint: 'give the tenant domains with --domains "*.acme.example"' });
+  const ingress = buildIngress({
+    tenant,
+    logger,
+    ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
+    ...(options.accessLog ? { accessLog: options.accessLog } : {}),
+  });
+  const addresses: Record<string, ListenAddress> = {};
+  try {
+    if (options.status) addresses.status = await listenOn(ingress.statusServer, options.status);
+    addresses.ingress = await listenOn(ingress.server, options.listen);
+  } catch (cause) {
+    await ingress.drain(0);
+    throw new LandlordError('LL_INGRESS_LISTEN_FAILED', `cannot listen: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+  const source = startKubernetesSource({
+    kubeConfig: options.kubeConfig,
+    tenant,
+    namespaces: options.namespaces,
+    domains: options.domains,
+    logger,
+    apply: (configuration) => {
+      ingress.apply(configuration);
+      ingress.metrics.reloads.inc({ result: 'applied' });
+    },
+    rejected: () => ingress.metrics.reloads.inc({ result: 'invalid' }),
+    ...(options.ingressClassName ? { ingressClassName: options.ingressClassName } : {}),
+    ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
+    ...(options.backoff ? { backoff: options.backoff } : {}),
+  });
+  logger.info('ingress listening', { tenant, addresses, namespaces: options.namespaces });
+  return {
+    ingress,
+    addresses,
+    source,
+    reload: () => Promise.resolve(source.rebuild()),
+    async shutdown(graceMs) {
+      source.stop();
       await ingress.drain(graceMs);
     },
   };

@@ -1,15 +1,18 @@
 /**
- * Pure translation from a tenant's Kubernetes objects to the ingress table: landlord `Route`s with
- * `protocol: http` (TLS ending in the tenant ingress) and `networking.k8s.io/v1` Ingresses of the
- * tenant's ingress class. The Kubernetes provider (the operator's, later) gathers the objects;
- * this module only decides. A bad object is skipped with an issue; the others still route.
+ * Pure translation from a tenant's Kubernetes objects to the ingress table: landlord `Route`s whose
+ * TLS ends in the tenant ingress (`effectiveTlsMode` = `ingress`) and `networking.k8s.io/v1`
+ * Ingresses of the tenant's ingress class. Backends are resolved to their Service's ClusterIP and
+ * port, so the ingress needs no cluster DNS. The Kubernetes source (kubernetes-source.ts) gathers
+ * the objects; this module only decides. A bad object is skipped with an issue; the others still
+ * route.
  *
  * Isolation stance (fails closed): a host outside the tenant's domains, an Ingress rule without a
  * host (it would match every name) and a default backend are refused, so nothing a tenant writes
- * can make its ingress answer for a name it does not own.
+ * can make its ingress answer for a name it does not own. A backend is only ever a Service in the
+ * same namespace as the object that names it.
  */
-import type { Route } from '../api/route.ts';
-import { IngressTable, normalizeHost, type IngressRoute, type PathType } from './table.ts';
+import { effectiveTlsMode, routeCertificateSecretName, type Route } from '../api/route.ts';
+import { IngressTable, normalizeHost, type Backend, type IngressRoute, type PathType } from './table.ts';
 
 /** The subset of `networking.k8s.io/v1` Ingress that the ingress reads. */
 export interface KubeIngress {
@@ -29,7 +32,27 @@ export interface KubeIngress {
         }[];
       };
     }[];
+    readonly tls?: readonly { readonly hosts?: readonly string[]; readonly secretName?: string }[];
   };
+}
+
+/** The subset of a core/v1 Service that backend resolution reads. */
+export interface KubeService {
+  readonly metadata: { readonly name: string; readonly namespace?: string };
+  readonly spec?: {
+    readonly type?: string;
+    /** `None` for a headless Service. */
+    readonly clusterIP?: string;
+    readonly ports?: readonly { readonly name?: string; readonly port: number; readonly protocol?: string }[];
+  };
+}
+
+/** A TLS Secret the ingress serves, in the namespace of the object that names it. */
+export interface CertificateSecretRef {
+  readonly namespace: string;
+  readonly name: string;
+  /** The object that names it (`Route acme/web`, `Ingress acme/shop spec.tls[0]`). */
+  readonly source: string;
 }
 
 export interface TenantRouteSources {
@@ -38,10 +61,10 @@ export interface TenantRouteSources {
   readonly domains: readonly string[];
   /** Only Ingresses of this class (spec.ingressClassName or the legacy annotation) are read. */
   readonly ingressClassName: string;
-  /** Default `cluster.local`. */
-  readonly clusterDomain?: string;
   readonly routes: readonly Route[];
   readonly ingresses: readonly KubeIngress[];
+  /** Backends resolve to these Services' ClusterIPs (same namespace as the Route or Ingress). */
+  readonly services: readonly KubeService[];
 }
 
 export interface TranslateIssue {
@@ -53,6 +76,14 @@ export interface TranslateIssue {
 export interface TableResult {
   readonly table: IngressTable;
   readonly issues: readonly TranslateIssue[];
+}
+
+export interface TenantTranslation extends TableResult {
+  /**
+   * The TLS Secrets to serve, deduplicated: each translated Route's `spec.tls.secretName` or else
+   * its operator-issued `landlord-tls-<route>`, and the `spec.tls[].secretName`s of the Ingresses read.
+   */
+  readonly certificateSecrets: readonly CertificateSecretRef[];
 }
 
 const legacyClassAnnotation = 'kubernetes.io/ingress.class';
@@ -103,19 +134,48 @@ export function buildIngressTable(candidates: readonly IngressRoute[], domains?:
   return { table: new IngressTable(accepted), issues };
 }
 
-function routeCandidates(sources: TenantRouteSources, clusterDomain: string, issues: TranslateIssue[]): IngressRoute[] {
+/** Service lookup by namespace and name. */
+type ServiceIndex = ReadonlyMap<string, KubeService>;
+
+function indexServices(services: readonly KubeService[]): ServiceIndex {
+  return new Map(services.map((service) => [`${service.metadata.namespace ?? 'default'}/${service.metadata.name}`, service]));
+}
+
+/**
+ * The ClusterIP and Service port of `namespace/name` port `port` (a number or a port name), or
+ * why there is none. The ingress dials the ClusterIP: kube-proxy forwards to a ready endpoint.
+ */
+export function resolveServiceBackend(services: ServiceIndex, namespace: string, name: string, port: number | string): Backend | string {
+  const service = services.get(`${namespace}/${name}`);
+  if (!service) return `Service ${namespace}/${name} does not exist`;
+  const spec = service.spec ?? {};
+  if (spec.type === 'ExternalName') return `Service ${namespace}/${name} is of type ExternalName; the ingress routes only to ClusterIP Services`;
+  if (!spec.clusterIP || spec.clusterIP === 'None') return `Service ${namespace}/${name} is headless (no clusterIP); the ingress routes only to ClusterIP Services`;
+  const ports = (spec.ports ?? []).filter((entry) => (entry.protocol ?? 'TCP') === 'TCP');
+  const found = ports.find((entry) => (typeof port === 'number' ? entry.port === port : entry.name === port));
+  if (!found) {
+    const known = ports.map((entry) => (entry.name ? `${entry.name}=${entry.port}` : String(entry.port))).join(', ') || 'none';
+    return `Service ${namespace}/${name} has no TCP port ${typeof port === 'number' ? port : JSON.stringify(port)} (ports: ${known})`;
+  }
+  return { host: spec.clusterIP, port: found.port };
+}
+
+function routeCandidates(routes: readonly Route[], services: ServiceIndex, issues: TranslateIssue[], secrets: CertificateSecretRef[]): IngressRoute[] {
   const out: IngressRoute[] = [];
-  for (const route of sources.routes) {
+  for (const route of routes) {
     const { spec, metadata } = route;
-    if (spec.protocol !== 'http' || (spec.tls?.mode ?? 'ingress') !== 'ingress') continue;
-    const source = `Route ${metadata.namespace ?? ''}/${metadata.name}`;
+    if (effectiveTlsMode(spec) !== 'ingress') continue;
+    const namespace = metadata.namespace ?? 'default';
+    const source = `Route ${namespace}/${metadata.name}`;
     const host = normalizeHost(spec.hostname);
-    if (!host) {
-      issues.push({ source, message: `hostname ${JSON.stringify(spec.hostname)} is not a DNS name` });
-      continue;
+    const backend = resolveServiceBackend(services, namespace, spec.backend.service, spec.backend.port);
+    if (spec.protocol !== 'http') issues.push({ source, message: `protocol ${spec.protocol} cannot end TLS in the ingress, which speaks HTTP only; use tls.mode sidecar or passthrough` });
+    else if (!host) issues.push({ source, message: `hostname ${JSON.stringify(spec.hostname)} is not a DNS name` });
+    else if (typeof backend === 'string') issues.push({ source, message: `spec.backend: ${backend}` });
+    else {
+      out.push({ host, path: '/', pathType: 'Prefix', backend, source });
+      secrets.push({ namespace, name: spec.tls?.secretName ?? routeCertificateSecretName(metadata.name), source });
     }
-    const backendHost = `${spec.backend.service}.${metadata.namespace ?? 'default'}.svc.${clusterDomain}`;
-    out.push({ host, path: '/', pathType: 'Prefix', backend: { host: backendHost, port: spec.backend.port }, source });
   }
   return out;
 }
@@ -131,7 +191,21 @@ function pathTypeOf(value: string | undefined): PathType | undefined {
   return undefined;
 }
 
-function ingressCandidates(ingress: KubeIngress, clusterDomain: string, issues: TranslateIssue[]): IngressRoute[] {
+function ingressPathCandidate(entry: IngressPath, host: string, namespace: string, services: ServiceIndex, source: string): IngressRoute | string {
+  const pathType = pathTypeOf(entry.pathType);
+  const service = entry.backend?.service;
+  const port = service?.port?.number ?? service?.port?.name;
+  if (!pathType) return `pathType ${JSON.stringify(entry.pathType)} is not Exact, Prefix or ImplementationSpecific`;
+  if (!service?.name) return 'backend.service.name is required (resource backends are not supported)';
+  if (port === undefined) return 'backend.service.port needs a number or a name';
+  const backend = resolveServiceBackend(services, namespace, service.name, port);
+  if (typeof backend === 'string') return `backend: ${backend}`;
+  return { host, path: entry.path ?? '/', pathType, backend, source };
+}
+
+type IngressPath = NonNullable<NonNullable<NonNullable<NonNullable<KubeIngress['spec']>['rules']>[number]['http']>['paths']>[number];
+
+function ingressCandidates(ingress: KubeIngress, services: ServiceIndex, issues: TranslateIssue[], secrets: CertificateSecretRef[]): IngressRoute[] {
   const namespace = ingress.metadata.namespace ?? 'default';
   const name = `Ingress ${namespace}/${ingress.metadata.name}`;
   const out: IngressRoute[] = [];
@@ -144,14 +218,13 @@ function ingressCandidates(ingress: KubeIngress, clusterDomain: string, issues: 
     }
     (rule.http?.paths ?? []).forEach((entry, p) => {
       const source = `${name} rules[${r}].http.paths[${p}]`;
-      const pathType = pathTypeOf(entry.pathType);
-      const service = entry.backend?.service;
-      const port = service?.port?.number;
-      if (!pathType) issues.push({ source, message: `pathType ${JSON.stringify(entry.pathType)} is not Exact, Prefix or ImplementationSpecific` });
-      else if (!service?.name) issues.push({ source, message: 'backend.service.name is required (resource backends are not supported)' });
-      else if (port === undefined) issues.push({ source, message: 'backend.service.port.number is required (named ports are not supported)' });
-      else out.push({ host, path: entry.path ?? '/', pathType, backend: { host: `${service.name}.${namespace}.svc.${clusterDomain}`, port }, source });
+      const candidate = ingressPathCandidate(entry, host, namespace, services, source);
+      if (typeof candidate === 'string') issues.push({ source, message: candidate });
+      else out.push(candidate);
     });
+  });
+  (ingress.spec?.tls ?? []).forEach((entry, t) => {
+    if (entry.secretName) secrets.push({ namespace, name: entry.secretName, source: `${name} spec.tls[${t}]` });
   });
   return out;
 }
@@ -159,20 +232,32 @@ function ingressCandidates(ingress: KubeIngress, clusterDomain: string, issues: 
 const byNamespacedName = <T extends { metadata: { name: string; namespace?: string } }>(a: T, b: T): number =>
   `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name}`);
 
+function uniqueSecrets(refs: readonly CertificateSecretRef[]): CertificateSecretRef[] {
+  const seen = new Set<string>();
+  return refs.filter((ref) => {
+    const key = `${ref.namespace}/${ref.name}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 /**
  * The tenant's table: Routes first, then Ingresses of the tenant's class, each in
- * namespace/name order (so the outcome does not depend on the order objects were listed).
+ * namespace/name order (so the outcome does not depend on the order objects were listed), and
+ * the certificate Secrets those objects name.
  */
-export function translateTenantRoutes(sources: TenantRouteSources): TableResult {
-  const clusterDomain = sources.clusterDomain ?? 'cluster.local';
+export function translateTenantRoutes(sources: TenantRouteSources): TenantTranslation {
+  const services = indexServices(sources.services);
   const issues: TranslateIssue[] = [];
+  const secrets: CertificateSecretRef[] = [];
   const candidates = [
-    ...routeCandidates({ ...sources, routes: [...sources.routes].sort(byNamespacedName) }, clusterDomain, issues),
+    ...routeCandidates([...sources.routes].sort(byNamespacedName), services, issues, secrets),
     ...[...sources.ingresses]
       .filter((ingress) => ingressClassOf(ingress) === sources.ingressClassName)
       .sort(byNamespacedName)
-      .flatMap((ingress) => ingressCandidates(ingress, clusterDomain, issues)),
+      .flatMap((ingress) => ingressCandidates(ingress, services, issues, secrets)),
   ];
   const built = buildIngressTable(candidates, sources.domains);
-  return { table: built.table, issues: [...issues, ...built.issues] };
+  return { table: built.table, issues: [...issues, ...built.issues], certificateSecrets: uniqueSecrets(secrets) };
 }

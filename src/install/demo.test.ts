@@ -11,7 +11,7 @@ const podSpecOf = (o: (typeof deployments)[number]) => (o.spec as { template: { 
 describe('demoObjects', () => {
   it('runs the demo\u2019s pods within the restricted profile the webhook enforces in tenant namespaces', () => {
     for (const deployment of deployments) {
-      assert.deepEqual(restrictedViolations({ path: 'spec.template.spec', pointer: '/spec/template/spec', spec: podSpecOf(deployment), annotations: {} }), [], deployment.metadata.name);
+      assert.deepEqual(restrictedViolations({ kind: 'Deployment', labels: {}, path: 'spec.template.spec', pointer: '/spec/template/spec', spec: podSpecOf(deployment), annotations: {} }), [], deployment.metadata.name);
     }
   });
 

@@ -18,7 +18,7 @@ const find = (objects: KubeObject[], kind: string, name: string): KubeObject => 
   return found;
 };
 const violationsOf = (deployment: KubeObject) =>
-  restrictedViolations({ path: 'spec.template.spec', pointer: '/spec/template/spec', spec: podSpecOf(deployment) as unknown as PodSpec, annotations: {} }).map((v) => v.rule);
+  restrictedViolations({ kind: 'Deployment', labels: {}, path: 'spec.template.spec', pointer: '/spec/template/spec', spec: podSpecOf(deployment) as unknown as PodSpec, annotations: {} }).map((v) => v.rule);
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
 /** Whether the ClusterRole bound to `serviceAccount` allows `verb` on `group/resource`, as RBAC would judge it. */

@@ -5,7 +5,7 @@
  * Entry points (the CLI, tests, the bench) only supply a client and options.
  */
 import { labels, platformNamespace } from '../api/meta.ts';
-import { routeLabel } from '../api/route.ts';
+import { routeLabel, tenantIngressName } from '../api/route.ts';
 import type { Logger } from '../shared/log.ts';
 import { silentLogger } from '../shared/log.ts';
 import { buildWebhookTlsController, ensurePlatform, ensurePlatformNamespace, type PlatformRoot } from './platform.ts';
@@ -21,6 +21,7 @@ import { WorkQueue } from './runtime/queue.ts';
 import { resources } from './runtime/resources.ts';
 import { sleep } from './runtime/sleep.ts';
 import { overlaps, tenantNamespaces, tenantZones } from './tenant/checks.ts';
+import type { TenantIngressConfig } from './tenant/desired.ts';
 import { TenantReconciler, type TenantObject } from './tenant/reconciler.ts';
 
 export interface LeaderElectionConfig {
@@ -43,6 +44,8 @@ export interface OperatorDeps {
   readonly leaderElection?: LeaderElectionConfig;
   /** Serve /healthz, /readyz and /metrics here (port 0: any free port). */
   readonly health?: { readonly port: number; readonly host?: string };
+  /** Deploy one ingress per tenant with this image and router source CIDR; without it, none. */
+  readonly ingress?: TenantIngressConfig;
 }
 
 export type OperatorExit = 'stopped' | 'lost-leadership';
@@ -65,18 +68,25 @@ export interface Operator {
   healthPort(): number | undefined;
 }
 
+// Objects a Route owns (labelled landlord.dev/route) are the Route controller's, never the tenant's to prune.
+const managedSelector = `${labels.managedBy}=landlord,${labels.tenant},!${routeLabel}`;
+const tenantIngressSelector = `${managedSelector},app.kubernetes.io/name=${tenantIngressName}`;
+
 /** Namespaced kinds landlord owns and watches by label (drift repair, pruning, cleanup). */
-const ownedTypes: ReadonlyArray<{ type: ResourceType; namespace?: string }> = [
+const ownedTypes: ReadonlyArray<{ type: ResourceType; namespace?: string; selector?: string }> = [
   { type: resources.roleBindings },
   { type: resources.resourceQuotas },
   { type: resources.limitRanges },
   { type: resources.networkPolicies },
   { type: resources.configMaps },
+  // Of these kinds the tenant reconciler owns only the tenant ingress's objects: other controllers
+  // (Routes) label theirs managed-by landlord too, and what is owned here is pruned when not desired.
+  { type: resources.serviceAccounts, selector: tenantIngressSelector },
+  { type: resources.services, selector: tenantIngressSelector },
+  { type: resources.deployments, selector: tenantIngressSelector },
+  { type: resources.roles, selector: tenantIngressSelector },
   { type: resources.secrets, namespace: platformNamespace },
 ];
-
-// Objects a Route owns (labelled landlord.dev/route) are the Route controller's, never the tenant's to prune.
-const managedSelector = `${labels.managedBy}=landlord,${labels.tenant},!${routeLabel}`;
 
 export function buildOperator(deps: OperatorDeps): Operator {
   const logger = deps.logger ?? silentLogger;
@@ -123,8 +133,8 @@ export function buildOperator(deps: OperatorDeps): Operator {
       for (const owner of owners) queue.add(owner);
     },
   });
-  const owned = ownedTypes.map(({ type, namespace }) => new Informer<KubeObject>({
-    client, type, labelSelector: managedSelector, logger, restarts, indexLabel: labels.tenant, ...(namespace ? { namespace } : {}),
+  const owned = ownedTypes.map(({ type, namespace, selector }) => new Informer<KubeObject>({
+    client, type, labelSelector: selector ?? managedSelector, logger, restarts, indexLabel: labels.tenant, ...(namespace ? { namespace } : {}),
     onChange: (current, previous) => {
       if (current === undefined && previous !== undefined) reconciler?.forgetWrite(previous);
       const owner = (current ?? previous)?.metadata.labels?.[labels.tenant];
@@ -173,7 +183,7 @@ export function buildOperator(deps: OperatorDeps): Operator {
   const lead = async (signal: AbortSignal): Promise<void> => {
     root = await untilDone(() => ensurePlatform(client, logger), signal, logger);
     if (root === undefined) return;
-    reconciler = new TenantReconciler({ client, caches: { tenants, namespaces, owned }, root, clock, logger, writes });
+    reconciler = new TenantReconciler({ client, caches: { tenants, namespaces, owned }, root, clock, logger, writes, ...(deps.ingress ? { ingress: deps.ingress } : {}) });
     const watching = caches.map((cache) => cache.run(signal));
     await Promise.race([Promise.all(caches.map((cache) => cache.waitForSync())), new Promise((resolve) => signal.addEventListener('abort', resolve))]);
     if (signal.aborted) return void (await Promise.all(watching));

@@ -76,7 +76,10 @@ describe('operator crash safety', () => {
 /** The objects labelled for `name` are exactly those landlord wants for it: none missing, none extra. */
 async function expectExactlyTheTenantsObjects(kube: KubeClient, name: string): Promise<void> {
   const selector = `landlord.dev/tenant=${name}`;
-  const kinds = [resources.namespaces, resources.roleBindings, resources.resourceQuotas, resources.limitRanges, resources.networkPolicies, resources.configMaps, resources.secrets];
+  const kinds = [
+    resources.namespaces, resources.roleBindings, resources.resourceQuotas, resources.limitRanges, resources.networkPolicies, resources.configMaps, resources.secrets,
+    resources.serviceAccounts, resources.services, resources.deployments, resources.roles,
+  ];
   const found = (await Promise.all(kinds.map((type) => kube.list(type, { labelSelector: selector })))).flatMap((list) => list.items)
     .filter((object) => !object.metadata.deletionTimestamp);
   if (deleted.has(name)) {
@@ -85,10 +88,12 @@ async function expectExactlyTheTenantsObjects(kube: KubeClient, name: string): P
   }
   const namespaces = changed.has(name) ? [name, `${name}-c`] : [name, `${name}-b`];
   const perNamespace = ['ConfigMap/landlord-tenant-ca', 'LimitRange/landlord-limits', 'NetworkPolicy/landlord-allow-dns', 'NetworkPolicy/landlord-allow-platform',
-    'NetworkPolicy/landlord-allow-same-tenant', 'NetworkPolicy/landlord-default-deny', 'ResourceQuota/landlord-quota', 'RoleBinding/landlord-tenant-admin'];
+    'NetworkPolicy/landlord-allow-same-tenant', 'NetworkPolicy/landlord-default-deny', 'ResourceQuota/landlord-quota', 'RoleBinding/landlord-tenant-admin',
+    'Role/landlord-ingress', 'RoleBinding/landlord-ingress'];
   const expected = [
     ...namespaces.map((ns) => `Namespace//${ns}`),
     ...namespaces.flatMap((ns) => perNamespace.map((entry) => entry.replace('/', `/${ns}/`))),
+    ...['ServiceAccount', 'Deployment', 'Service'].map((kind) => `${kind}/${name}/landlord-ingress`),
     `Secret/landlord-system/tenant-${name}-ca`,
   ].sort();
   assert.deepEqual(found.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort(), expected, `${name}: exactly the wanted objects`);

@@ -3,10 +3,12 @@
  * running reconciles, releases the Lease) or lost leadership (exit 1, to be restarted).
  * Wiring only: everything else is src/operator's buildOperator.
  */
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { buildOperator, KubeClient } from '../../operator/index.ts';
+import { LandlordError } from '../../shared/errors.ts';
 import { createLogger } from '../../shared/log.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
 
@@ -19,6 +21,23 @@ interface ControllerOptions {
   identity?: string;
   leaseDuration: string;
   resync: string;
+  image: string;
+  routerSourceCidr: string;
+}
+
+/** The image `landlord up` builds and imports into the local cluster. */
+const defaultImage = 'landlord.dev/landlord:dev';
+/** The local cluster's router source: the node IP, as the router runs with hostNetwork (ADR 0004). */
+const defaultRouterSourceCidr = '10.244.0.1/32';
+
+function cidr(text: string): string {
+  const [address = '', prefix = '', extra] = text.split('/');
+  const family = isIP(address);
+  const bits = Number(prefix);
+  if (family === 0 || extra !== undefined || prefix === '' || !Number.isInteger(bits) || bits < 0 || bits > (family === 4 ? 32 : 128)) {
+    throw new LandlordError('LL_OPERATOR_BAD_FLAG', `--router-source-cidr must be an IPv4 or IPv6 CIDR, got ${JSON.stringify(text)}`, { hint: 'e.g. 10.244.0.1/32: the address the edge router connects to ingresses from' });
+  }
+  return text;
 }
 
 export function registerOperatorCommands(program: Command): void {
@@ -33,8 +52,11 @@ export function registerOperatorCommands(program: Command): void {
     .option('--identity <id>', 'this replica\'s name in the Lease (default: <hostname>_<random>)')
     .option('--lease-duration <seconds>', 'how long a Lease outlives its holder\'s last renewal', '15')
     .option('--resync <seconds>', 'reconcile every tenant this often, changed or not', '600')
+    .option('--image <ref>', "the landlord image each tenant's ingress runs", defaultImage)
+    .option('--router-source-cidr <cidr>', 'where the edge router connects from: tenant ingresses require and believe PROXY v2 from it', defaultRouterSourceCidr)
     .addHelpText('after', '\nExample:\n  landlord controller --kubeconfig ~/.kube/config --health-port 8081')
     .action(async (options: ControllerOptions) => {
+      const ingress = { image: options.image, routerSourceCidr: cidr(options.routerSourceCidr) };
       const logger = createLogger({ component: 'operator' });
       const leaseMs = Number(options.leaseDuration) * 1000;
       const healthPort = Number(options.healthPort);
@@ -43,6 +65,7 @@ export function registerOperatorCommands(program: Command): void {
         logger,
         workers: Number(options.workers),
         resyncIntervalMs: Number(options.resync) * 1000,
+        ingress,
         ...(healthPort >= 0 ? { health: { port: healthPort, host: options.healthHost } } : {}),
         ...(options.leaderElect ? {
           leaderElection: {

@@ -21,13 +21,14 @@ const fixtureCa: TenantCa = {
   notAfter: '2029-01-01T00:00:00.000Z',
 };
 const fixtureRoot = { certificate: 'ROOT CERTIFICATE\n', ca: 'ROOT CERTIFICATE\n', crl: 'ROOT CRL\n' };
+const fixtureIngress = { image: 'landlord.dev/landlord:dev', routerSourceCidr: '10.244.0.1/32' };
 
 describe('desiredTenantObjects (golden files)', () => {
   for (const file of readdirSync(testdata).filter((name) => name.endsWith('.in.yaml')).sort()) {
     const name = file.replace(/\.in\.yaml$/, '');
     it(`renders ${name}`, () => {
       const input = parse(readFileSync(path.join(testdata, file), 'utf8')) as { tenant: Tenant; reachableTenants: string[] };
-      const objects = desiredTenantObjects({ tenant: input.tenant, reachableTenants: input.reachableTenants, ca: fixtureCa, root: fixtureRoot });
+      const objects = desiredTenantObjects({ tenant: input.tenant, reachableTenants: input.reachableTenants, ca: fixtureCa, root: fixtureRoot, ingress: fixtureIngress });
       const rendered = objects.map((object) => stringify(object, { lineWidth: 0 })).join('---\n');
       const golden = path.join(testdata, `${name}.out.yaml`);
       if (update) writeFileSync(golden, rendered);

@@ -7,8 +7,12 @@
  * Per tenant namespace: the Namespace (tenant, tier and pod-security labels), the owners'
  * RoleBinding, a ResourceQuota, a LimitRange, NetworkPolicies (docs/reference.md §3) and the trust
  * bundle ConfigMap. In the platform namespace: the tenant CA Secret, the only place its key lives.
+ * When the operator is configured for it, the tenant's ingress (ADR 0004, `ingress` mode): in the
+ * first tenant namespace its ServiceAccount, Deployment and Service, and in every tenant namespace
+ * a Role and RoleBinding that let it read Routes, Ingresses, Services and Secrets there.
  */
-import { labels, managedByValue, platformNamespace, podSecurityLabels } from '../../api/meta.ts';
+import { apiGroup, labels, managedByValue, platformNamespace, podSecurityLabels } from '../../api/meta.ts';
+import { routePlural, routeServicePortName, tenantIngressName } from '../../api/route.ts';
 import type { Tenant, TenantQuota } from '../../api/tenant.ts';
 import { tenantCaSecret, tenantTrustBundle, type PemBundle } from '../../pki/index.ts';
 import type { KubeObject } from '../runtime/kube.ts';
@@ -35,7 +39,19 @@ export interface TenantInput {
   readonly root: PemBundle;
   /** Tenants whose `network.allowFrom` names this tenant: this tenant's pods may connect to theirs. */
   readonly reachableTenants: readonly string[];
+  /** How to run the tenant's ingress; without it no ingress is deployed. */
+  readonly ingress?: TenantIngressConfig;
 }
+
+export interface TenantIngressConfig {
+  /** The landlord image (its entrypoint is `landlord`). */
+  readonly image: string;
+  /** The edge router's source CIDR: the ingress requires PROXY v2 from it and believes it. */
+  readonly routerSourceCidr: string;
+}
+
+/** The ingress's ports: TLS from the edge router, and `/healthz` + `/metrics`. */
+export const tenantIngressPorts = { tls: 8443, status: 9901 } as const;
 
 /** Annotations on a tenant CA Secret saying what it was issued for (read back by the gatherer). */
 export const caAnnotations = {
@@ -83,7 +99,8 @@ export function desiredTenantObjects(input: TenantInput): KubeObject[] {
     ...networkPolicies(input, namespace),
     tenantTrustBundle(input.tenant.metadata.name, input.ca.bundle, input.root, namespace) as unknown as KubeObject,
   ]);
-  return [...namespaces.map((namespace) => namespaceObject(input.tenant, namespace)), ...perNamespace, caSecret(input)];
+  const ingress = input.ingress ? tenantIngressObjects(input.tenant, namespaces, input.ingress) : [];
+  return [...namespaces.map((namespace) => namespaceObject(input.tenant, namespace)), ...perNamespace, ...ingress, caSecret(input)];
 }
 
 function tenantLabels(tenant: Tenant): Record<string, string> {
@@ -242,4 +259,94 @@ function caSecret(input: TenantInput): KubeObject {
       },
     },
   };
+}
+
+/**
+ * The tenant's ingress. The pod template carries only `app.kubernetes.io/name`: the ReplicaSets
+ * and pods Kubernetes' controllers stamp from it are not platform writes, and the tenant guards
+ * refuse platform labels written by anyone else. The ServiceAccount gets read access in the
+ * tenant's namespaces only; nothing cluster-wide.
+ */
+function tenantIngressObjects(tenant: Tenant, namespaces: readonly string[], config: TenantIngressConfig): KubeObject[] {
+  const home = namespaces[0] ?? tenant.metadata.name;
+  const podLabels = { 'app.kubernetes.io/name': tenantIngressName };
+  const ingressMeta = (namespace: string): KubeObject['metadata'] => ({ name: tenantIngressName, namespace, labels: { ...tenantLabels(tenant), ...podLabels } });
+  const rbacGroup = 'rbac.authorization.k8s.io';
+  const read = ['get', 'list', 'watch'];
+  const perNamespace = namespaces.flatMap((namespace): KubeObject[] => [
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: ingressMeta(namespace),
+      rules: [
+        { apiGroups: [apiGroup], resources: [routePlural], verbs: read },
+        { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: read },
+        { apiGroups: [''], resources: ['services', 'secrets'], verbs: read },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: ingressMeta(namespace),
+      roleRef: { apiGroup: rbacGroup, kind: 'Role', name: tenantIngressName },
+      subjects: [{ kind: 'ServiceAccount', name: tenantIngressName, namespace: home }],
+    },
+  ]);
+  const args = [
+    'ingress', '--kubernetes',
+    '--tenant', tenant.metadata.name,
+    '--namespaces', namespaces.join(','),
+    '--domains', tenant.spec.domains.join(','),
+    '--listen', `0.0.0.0:${tenantIngressPorts.tls}`,
+    '--status', `0.0.0.0:${tenantIngressPorts.status}`,
+    '--trusted-proxy', config.routerSourceCidr,
+  ];
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: ingressMeta(home) },
+    ...perNamespace,
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: ingressMeta(home),
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: podLabels },
+        template: {
+          metadata: { labels: podLabels },
+          spec: {
+            serviceAccountName: tenantIngressName,
+            enableServiceLinks: false,
+            securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+            containers: [{
+              name: 'ingress',
+              image: config.image,
+              imagePullPolicy: 'IfNotPresent',
+              args,
+              ports: [
+                { name: routeServicePortName, containerPort: tenantIngressPorts.tls, protocol: 'TCP' },
+                { name: 'status', containerPort: tenantIngressPorts.status, protocol: 'TCP' },
+              ],
+              readinessProbe: { httpGet: { path: '/healthz', port: 'status' }, periodSeconds: 2, failureThreshold: 3 },
+              // Within the LimitRange defaults (docs/operator.md): the ingress counts against the tenant's quota.
+              resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
+            }],
+          },
+        },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: ingressMeta(home),
+      spec: {
+        type: 'ClusterIP',
+        selector: podLabels,
+        ports: [
+          { name: routeServicePortName, port: 443, targetPort: routeServicePortName, protocol: 'TCP' },
+          { name: 'status', port: tenantIngressPorts.status, targetPort: 'status', protocol: 'TCP' },
+        ],
+      },
+    },
+  ];
 }

@@ -63,9 +63,14 @@ export function operatorRbacObjects(): KubeObject[] {
       metadata: { name: operatorName, labels: platformLabels },
       rules: [
         { apiGroups: ['landlord.dev'], resources: ['tenants', 'tenants/status', 'tenants/finalizers'], verbs: ['get', 'list', 'watch', 'update', 'patch'] },
-        { apiGroups: [''], resources: ['namespaces', 'secrets', 'configmaps', 'resourcequotas', 'limitranges'], verbs: all },
+        { apiGroups: [''], resources: ['namespaces', 'secrets', 'configmaps', 'resourcequotas', 'limitranges', 'serviceaccounts', 'services'], verbs: all },
         { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: all },
-        { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: all },
+        { apiGroups: ['apps'], resources: ['deployments'], verbs: all },
+        { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: all },
+        // The tenant ingress's Role grants read on these. Kubernetes lets a subject grant only what it
+        // holds itself; holding read is narrower than `escalate` on roles, which would let it grant anything.
+        { apiGroups: ['landlord.dev'], resources: ['routes'], verbs: read },
+        { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: read },
         { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
         { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], resourceNames: [tenantAdminRoleName], verbs: ['bind', 'escalate'] },
         { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },

@@ -21,7 +21,7 @@ import type { Counter } from '../runtime/metrics.ts';
 import { resourceOfKind, resources } from '../runtime/resources.ts';
 import { caDecision, caFromSecret, issueTenantCa } from './ca.ts';
 import { firstSpecProblem, namespaceTenant, tenantNamespaces, tenantZones, type ClusterView } from './checks.ts';
-import { desiredTenantObjects, type TenantCa } from './desired.ts';
+import { desiredTenantObjects, type TenantCa, type TenantIngressConfig } from './desired.ts';
 import { tenantStatus, type Outcome } from './status.ts';
 
 export const fieldManager = 'landlord-operator';
@@ -44,6 +44,8 @@ export interface TenantReconcilerDeps {
   readonly clock: () => Date;
   readonly logger: Logger;
   readonly writes: Counter;
+  /** Deploy each tenant's ingress with this; without it, none. */
+  readonly ingress?: TenantIngressConfig;
 }
 
 const dayMs = 86_400_000;
@@ -91,7 +93,7 @@ export class TenantReconciler implements Reconciler {
     const reachableTenants = this.#deps.caches.tenants.list()
       .filter((other) => other.metadata.name !== name && (other.spec.network?.allowFrom ?? []).includes(name))
       .map((other) => other.metadata.name);
-    const desired = desiredTenantObjects({ tenant, ca, root: this.#deps.root.bundle, reachableTenants });
+    const desired = desiredTenantObjects({ tenant, ca, root: this.#deps.root.bundle, reachableTenants, ...(this.#deps.ingress ? { ingress: this.#deps.ingress } : {}) });
 
     const namespaces = desired.filter((object) => object.kind === 'Namespace');
     await Promise.all(namespaces.map((object) => this.#ensure(object)));
