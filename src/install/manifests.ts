@@ -243,7 +243,8 @@ function controllerDeployment(options: PlatformOptions): KubeObject {
     // The operator's ServiceAccount and ClusterRole are generated from src/operator.
     serviceAccountName: 'landlord-operator',
     container: {
-      args: ['controller', '--health-host', '0.0.0.0', '--health-port', String(controllerHealthPort)],
+      // Tenant ingresses and injected sidecars run the platform's own image, pulled as it is.
+      args: ['controller', '--health-host', '0.0.0.0', '--health-port', String(controllerHealthPort), '--image', options.image, '--image-pull-policy', options.imagePullPolicy],
       ports: [{ name: 'health', containerPort: controllerHealthPort, protocol: 'TCP' }],
       readinessProbe: httpProbe('health', '/readyz'),
       livenessProbe: { ...httpProbe('health', '/healthz'), initialDelaySeconds: 10, failureThreshold: 6 },
@@ -257,7 +258,7 @@ function webhookDeployment(options: PlatformOptions): KubeObject {
     name: componentNames.webhook,
     serviceAccountName: componentNames.webhook,
     container: {
-      args: ['webhook', '--cert-dir', webhookCertDir, '--listen', `0.0.0.0:${webhookPort}`],
+      args: ['webhook', '--cert-dir', webhookCertDir, '--listen', `0.0.0.0:${webhookPort}`, '--sidecar-image', options.image, '--sidecar-image-pull-policy', options.imagePullPolicy],
       ports: [{ name: 'https', containerPort: webhookPort, protocol: 'TCP' }],
       readinessProbe: httpProbe('https', '/healthz', { scheme: 'HTTPS' }),
       livenessProbe: { ...httpProbe('https', '/healthz', { scheme: 'HTTPS' }), initialDelaySeconds: 10, failureThreshold: 6 },
