@@ -108,6 +108,12 @@ describe('platformManifests', () => {
     }
   });
 
+  it('hands the chosen image and pull policy on to the tenant ingresses and the injected sidecars', () => {
+    const args = (name: string) => podSpecOf(deployments(local).find((d) => d.metadata.name === name)!).containers[0]!.args.join(' ');
+    assert.match(args(componentNames.controller), / --image landlord\.dev\/landlord:dev --image-pull-policy Never/);
+    assert.match(args(componentNames.webhook), / --sidecar-image landlord\.dev\/landlord:dev --sidecar-image-pull-policy Never/);
+  });
+
   it('refuses host ports below 1024, which a non-root router cannot bind', () => {
     assert.throws(() => platformManifests({ ...local, router: { kind: 'host-loopback', ports: { ...defaultHostPorts, tls: 443 } } }), /LL_INSTALL_PORT_INVALID|tls port 443/);
   });

@@ -252,8 +252,8 @@ function controllerDeployment(options: PlatformOptions): KubeObject {
     // The operator's ServiceAccount and ClusterRole are generated from src/operator.
     serviceAccountName: 'landlord-operator',
     container: {
-      // --image: what each tenant's ingress runs.
-      args: ['controller', '--health-host', '0.0.0.0', '--health-port', String(controllerHealthPort), '--image', options.image, '--router-source-cidr', options.routerSourceCidr],
+      // Tenant ingresses run the platform's own image, pulled as it is; --router-source-cidr is whom they trust for PROXY v2.
+      args: ['controller', '--health-host', '0.0.0.0', '--health-port', String(controllerHealthPort), '--image', options.image, '--image-pull-policy', options.imagePullPolicy, '--router-source-cidr', options.routerSourceCidr],
       ports: [{ name: 'health', containerPort: controllerHealthPort, protocol: 'TCP' }],
       readinessProbe: httpProbe('health', '/readyz'),
       livenessProbe: { ...httpProbe('health', '/healthz'), initialDelaySeconds: 10, failureThreshold: 6 },

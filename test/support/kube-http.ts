@@ -11,6 +11,8 @@ export type Verb = (typeof verbs)[number];
 export interface Outcome {
   status: number;
   message: string;
+  /** The response body parsed as JSON, when it is JSON. */
+  body?: unknown;
 }
 
 export class KubeHttp {
@@ -56,13 +58,15 @@ export class KubeHttp {
         response.on('end', () => {
           const raw = Buffer.concat(chunks).toString();
           let message = raw;
+          let body: unknown;
           try {
             const parsed = JSON.parse(raw.split('\n')[0] ?? '') as { kind?: string; message?: string; object?: { message?: string } };
+            body = parsed;
             message = parsed.message ?? parsed.object?.message ?? raw;
           } catch {
             // a watch stream or a non-JSON body: keep the raw text
           }
-          resolve({ status: response.statusCode ?? 0, message });
+          resolve({ status: response.statusCode ?? 0, message, ...(body === undefined ? {} : { body }) });
         });
       });
       request.setTimeout(15_000, () => request.destroy(new Error(`${method} ${path} timed out`)));

@@ -22,6 +22,7 @@ interface ControllerOptions {
   leaseDuration: string;
   resync: string;
   image: string;
+  imagePullPolicy: string;
   routerSourceCidr: string;
 }
 
@@ -40,6 +41,14 @@ function cidr(text: string): string {
   return text;
 }
 
+const pullPolicies = ['Always', 'IfNotPresent', 'Never'] as const;
+
+function pullPolicy(text: string): (typeof pullPolicies)[number] {
+  const found = pullPolicies.find((policy) => policy === text);
+  if (!found) throw new LandlordError('LL_OPERATOR_BAD_FLAG', `--image-pull-policy must be one of ${pullPolicies.join(', ')}, got ${JSON.stringify(text)}`, { hint: 'Never for an image imported into the node, as landlord up does' });
+  return found;
+}
+
 export function registerOperatorCommands(program: Command): void {
   program
     .command('controller')
@@ -53,10 +62,11 @@ export function registerOperatorCommands(program: Command): void {
     .option('--lease-duration <seconds>', 'how long a Lease outlives its holder\'s last renewal', '15')
     .option('--resync <seconds>', 'reconcile every tenant this often, changed or not', '600')
     .option('--image <ref>', "the landlord image each tenant's ingress runs", defaultImage)
+    .option('--image-pull-policy <policy>', "Always | IfNotPresent | Never, for each tenant's ingress (the webhook turns IfNotPresent into Always in tenant namespaces)", 'IfNotPresent')
     .option('--router-source-cidr <cidr>', 'where the edge router connects from: tenant ingresses require and believe PROXY v2 from it', defaultRouterSourceCidr)
     .addHelpText('after', '\nExample:\n  landlord controller --kubeconfig ~/.kube/config --health-port 8081')
     .action(async (options: ControllerOptions) => {
-      const ingress = { image: options.image, routerSourceCidr: cidr(options.routerSourceCidr) };
+      const ingress = { image: options.image, imagePullPolicy: pullPolicy(options.imagePullPolicy), routerSourceCidr: cidr(options.routerSourceCidr) };
       const logger = createLogger({ component: 'operator' });
       const leaseMs = Number(options.leaseDuration) * 1000;
       const healthPort = Number(options.healthPort);

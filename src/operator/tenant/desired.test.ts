@@ -36,6 +36,16 @@ describe('desiredTenantObjects (golden files)', () => {
     });
   }
 
+  it('runs the tenant ingress with the configured pull policy, IfNotPresent when none is given', () => {
+    const input = parse(readFileSync(path.join(testdata, 'full.in.yaml'), 'utf8')) as { tenant: Tenant; reachableTenants: string[] };
+    const policyOf = (ingress: typeof fixtureIngress & { imagePullPolicy?: 'Never' }) => {
+      const deployment = desiredTenantObjects({ ...input, ca: fixtureCa, root: fixtureRoot, ingress }).find((object) => object.kind === 'Deployment');
+      return (deployment?.spec as { template: { spec: { containers: Array<{ imagePullPolicy: string }> } } }).template.spec.containers[0]?.imagePullPolicy;
+    };
+    assert.equal(policyOf(fixtureIngress), 'IfNotPresent');
+    assert.equal(policyOf({ ...fixtureIngress, imagePullPolicy: 'Never' }), 'Never');
+  });
+
   it('is deterministic and never puts a private key outside the platform namespace', () => {
     const input = parse(readFileSync(path.join(testdata, 'full.in.yaml'), 'utf8')) as { tenant: Tenant; reachableTenants: string[] };
     const once = desiredTenantObjects({ ...input, ca: fixtureCa, root: fixtureRoot });

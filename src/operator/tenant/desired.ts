@@ -46,6 +46,11 @@ export interface TenantInput {
 export interface TenantIngressConfig {
   /** The landlord image (its entrypoint is `landlord`). */
   readonly image: string;
+  /**
+   * Default `IfNotPresent`. A locally imported image needs `Never`: the webhook turns
+   * `IfNotPresent` into `Always` in tenant namespaces, and no registry has that image.
+   */
+  readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   /** The edge router's source CIDR: the ingress requires PROXY v2 from it and believes it. */
   readonly routerSourceCidr: string;
 }
@@ -324,7 +329,7 @@ function tenantIngressObjects(tenant: Tenant, namespaces: readonly string[], con
             containers: [{
               name: 'ingress',
               image: config.image,
-              imagePullPolicy: 'IfNotPresent',
+              imagePullPolicy: config.imagePullPolicy ?? 'IfNotPresent',
               args,
               ports: [
                 { name: routeServicePortName, containerPort: tenantIngressPorts.tls, protocol: 'TCP' },
