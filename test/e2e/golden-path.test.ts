@@ -291,9 +291,9 @@ describe('the golden path: two tenants, a database and an app behind the edge, a
     assert.match(body, /^test-app app-[a-z0-9]+-[a-z0-9]+$/);
 
     for (const [host, port, extra] of [[hosts.app, ports.tls, []], [hosts.db, ports.postgres, ['-starttls', 'postgres']]] as const) {
-      const run = await tool('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', host, '-showcerts', '-CAfile', rootCaFile, '-verify_return_error', ...extra]);
+      // landlord leaves have empty subjects: -verify_hostname checks the host against the SANs.
+      const run = await tool('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', host, '-verify_hostname', host, '-showcerts', '-CAfile', rootCaFile, '-verify_return_error', ...extra]);
       assert.match(run.stdout, /Verify return code: 0 \(ok\)/, `${host}: ${run.stdout}${run.stderr}`);
-      assert.match(run.stdout, new RegExp(`s:CN = ${host.replace(/\./g, '\\.')}|s:.*${host.replace(/\./g, '\\.')}`), `${host}: the leaf names the host`);
       assert.match(run.stdout, /i:.*acme/, `${host}: the leaf was issued by acme\u2019s CA: ${run.stdout}`);
     }
   });
