@@ -196,7 +196,9 @@ export const crdReferenceNotes: Readonly<Record<string, KindNotes>> = {
     },
     conditions: [
       { type: 'Accepted', writer: 'router', meaning: 'the Route may claim its hostname', trueReasons: ['Accepted'], otherReasons: ['InvalidSpec', 'NamespaceHasNoTenant', 'TenantNotFound', 'TenantDomainsConflict', 'HostnameNotInTenantDomains', 'HostnameConflict'] },
-      { type: 'Ready', writer: 'router', meaning: 'the router forwards the hostname to ready endpoints now', trueReasons: ['Routed'], otherReasons: ['NotAccepted', 'ServiceNotFound', 'ServicePortNotFound', 'NoReadyEndpoints'] },
+      { type: 'Ready', writer: 'router', meaning: 'the router forwards the hostname to ready endpoints now', trueReasons: ['Routed'], otherReasons: ['NotAccepted', 'ServiceNotFound', 'ServicePortNotFound', 'NoReadyEndpoints', 'SidecarServiceNotFound', 'NoSidecarEndpoints', 'TenantIngressNotReady'] },
+      { type: 'CertificateIssued', writer: 'operator', meaning: 'the Route\'s certificate Secret `landlord-tls-<route>` holds a certificate from the tenant CA', trueReasons: ['Issued'], otherReasons: ['InvalidName', 'InvalidHostname', 'HostnameNotInTenantDomains', 'NamespaceHasNoTenant', 'TenantNotFound', 'TenantDomainsInvalid', 'TenantCaNotReady', 'OwnCertificate', 'SecretNameTaken'] },
+      { type: 'SidecarServiceCreated', writer: 'operator', meaning: '(sidecar Routes) the headless Service `landlord-route-<route>` selects the backend\'s pods', trueReasons: ['Created'], otherReasons: ['BackendServiceNotFound', 'BackendServiceHasNoSelector', 'ServiceNameTaken'] },
     ],
   },
 };
