@@ -69,8 +69,10 @@ k8s_bins=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-pro
 have_all_bins() { for b in "${k8s_bins[@]}"; do [ -x "$k8s_dir/bin/$b" ] || return 1; done; [ -x "$k8s_dir/bin/pause" ]; }
 
 # A binary that does not report the expected version (an older build of this script) is rebuilt.
+# kubectl reports its version with a subcommand; the daemons with a flag.
+bin_version() { if [ "$1" = kubectl ]; then "$k8s_dir/bin/kubectl" version --client --short 2>/dev/null; else "$k8s_dir/bin/$1" --version 2>/dev/null; fi; }
 for b in "${k8s_bins[@]}"; do
-  if [ -x "$k8s_dir/bin/$b" ] && ! "$k8s_dir/bin/$b" --version 2>/dev/null | grep -q "v$k8s_version\$"; then
+  if [ -x "$k8s_dir/bin/$b" ] && ! bin_version "$b" | grep -q "v$k8s_version\$"; then
     say "$b in the cache is not v$k8s_version: rebuilding it"
     rm -f "$k8s_dir/bin/$b"
   fi
