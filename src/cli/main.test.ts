@@ -43,6 +43,17 @@ describe('landlord CLI', () => {
     }
   });
 
+  it('runs `landlord status`, which delegates to `cluster status`, with exit code 3 when nothing runs', async () => {
+    const home = mkdtempSync(path.join(tmpdir(), 'landlord-home-'));
+    try {
+      const { code, stdout, stderr } = await landlord(['status'], { LANDLORD_HOME: home });
+      assert.equal(code, 3, stderr);
+      assert.match(stdout, /not running \(start it with `landlord cluster up`\)/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it('names the error code when there is no cluster to give a kubeconfig for', async () => {
     const home = mkdtempSync(path.join(tmpdir(), 'landlord-home-'));
     try {

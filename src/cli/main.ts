@@ -14,8 +14,9 @@ type Register = (program: Command) => void;
  * of the command being run is imported: a long-running `landlord controller` must not carry the
  * code of the other components (@kubernetes/client-node alone is about 50 MiB of RSS).
  */
-const commandModules: ReadonlyArray<{ commands: readonly string[]; load: () => Promise<Register> }> = [
-  { commands: ['up', 'down', 'status'], load: async () => (await import('./commands/platform.ts')).registerPlatformCommands },
+const commandModules: ReadonlyArray<{ commands: readonly string[]; uses?: readonly string[]; load: () => Promise<Register> }> = [
+  // `down` and `status` run `cluster down` / `cluster status` through the program.
+  { commands: ['up', 'down', 'status'], uses: ['cluster'], load: async () => (await import('./commands/platform.ts')).registerPlatformCommands },
   { commands: ['cluster'], load: async () => (await import('./commands/cluster.ts')).registerClusterCommands },
   { commands: ['pki'], load: async () => (await import('./commands/pki.ts')).registerPkiCommands },
   { commands: ['router'], load: async () => (await import('./commands/router.ts')).registerRouterCommand },
@@ -39,7 +40,8 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .configureHelp({ showGlobalOptions: true });
   const named = argv[2];
   const only = commandModules.find((m) => named !== undefined && m.commands.includes(named));
-  for (const module of only ? [only] : commandModules) (await module.load())(program);
+  const selected = only ? commandModules.filter((m) => m === only || m.commands.some((c) => only.uses?.includes(c))) : commandModules;
+  for (const module of selected) (await module.load())(program);
   return program;
 }
 
