@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { attachCluster, nodeNetwork, buildLandlordImage, buildPostgresImage, buildTestAppImage, landlordImage, postgresImage, testAppImage, type DevCluster } from '../../devcluster/index.ts';
+import { attachCluster, locateBinaries, nodeNetwork, buildLandlordImage, buildPostgresImage, buildTestAppImage, landlordImage, postgresImage, testAppImage, type DevCluster } from '../../devcluster/index.ts';
 import {
   defaultHostPorts, demoDatabaseUser, demoHosts, demoObjects, demoTenant, installDemo, installPlatform, platformManifests, platformStatus,
   readRootCertificate, rootCaFileName, type HostAddress, type RouterHostPorts,
@@ -149,6 +149,8 @@ function nextSteps(cluster: DevCluster, ports: RouterHostPorts, rootCa: string, 
     `landlord is running on a local Kubernetes (${cluster.server}).`,
     '',
     `  export KUBECONFIG=${cluster.kubeconfigPath}`,
+    // The set-up builds kubectl 1.20.2 with the cluster; the machine need not have one of its own.
+    `  export PATH=${path.dirname(locateBinaries().kubernetes.kubectl)}:$PATH   # kubectl, built by the set-up with the cluster`,
     '  kubectl -n landlord-system get pods         # controller, webhook and edge router',
     '',
     `The edge router listens on 127.0.0.1: TLS ${ports.tls}, HTTP ${ports.http}, PostgreSQL ${ports.postgres}.`,
