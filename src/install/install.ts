@@ -41,6 +41,7 @@ export async function installPlatform(options: InstallOptions): Promise<void> {
     onProgress(`applying ${manifests.customResourceDefinitions.length} CustomResourceDefinitions`);
     await applyAll(client, manifests.customResourceDefinitions);
     await waitForEstablished(client, manifests.customResourceDefinitions.map((crd) => crd.metadata.name), deadline);
+    await waitForNamespaceNotTerminating(client, deadline, onProgress);
     onProgress(`applying RBAC, components and webhook configurations to ${platformNamespace}`);
     await applyAll(client, [manifests.namespace, ...manifests.rbac, ...manifests.components, ...manifests.webhooks.map(withoutCaBundle)]);
     const deployments = manifests.components.filter((object) => object.kind === 'Deployment').map((object) => object.metadata.name);
@@ -59,6 +60,22 @@ export async function installPlatform(options: InstallOptions): Promise<void> {
  * Deletes what `installPlatform` applied, webhook configurations first so that no request waits
  * on a webhook being removed. CRDs are kept when asked (deleting them deletes every Tenant and Route).
  */
+/**
+ * A platform namespace still terminating from an earlier removal refuses new objects: wait until
+ * it is gone rather than fail half-way through the apply.
+ */
+async function waitForNamespaceNotTerminating(client: KubeClient, deadline: number, onProgress: (message: string) => void): Promise<void> {
+  const terminating = async (): Promise<boolean> => {
+    const namespace = await client.get<KubeObject & { metadata: { deletionTimestamp?: string } }>(resourceType('Namespace'), platformNamespace);
+    return namespace?.metadata.deletionTimestamp !== undefined;
+  };
+  if (!(await terminating())) return;
+  onProgress(`waiting for the namespace ${platformNamespace} of an earlier installation to finish terminating`);
+  await until(deadline, async () => !(await terminating()), () => new LandlordError('LL_INSTALL_TIMEOUT', `namespace ${platformNamespace} is still terminating`, {
+    hint: `kubectl get namespace ${platformNamespace} -o yaml (status.conditions say what blocks it)`,
+  }));
+}
+
 export async function removePlatform(kubeConfig: KubeConfig, manifests: PlatformManifests, options: { keepCustomResourceDefinitions: boolean }): Promise<void> {
   const client = new KubeClient(kubeConfig);
   try {
