@@ -25,7 +25,7 @@ import { LandlordError } from '../shared/errors.ts';
 import { silentLogger, type Logger } from '../shared/log.ts';
 import { certificatePemsFromSecrets, CertificateSet, serverCertificate, type CertificatePem, type KubeSecret, type ServerCertificate } from './certificates.ts';
 import type { IngressConfiguration } from './ingress.ts';
-import { startNamespacedReflector, type BackoffPolicy, type ListPage, type NamespacedReflector, type NamespacedResource, type WatchedObject } from './kube-watch.ts';
+import { startReflector, type BackoffPolicy, type KubeObject as WatchedObject, type Reflector, type ResourceList as ListPage, type WatchedResource as NamespacedResource } from '../shared/kube-reflector.ts';
 import { translateTenantRoutes, type KubeIngress, type KubeService, type TranslateIssue } from './translate.ts';
 
 /** Ingresses of this class are read unless `--ingress-class` says otherwise. */
@@ -68,11 +68,11 @@ export interface KubernetesSource {
 }
 
 interface Caches {
-  readonly routes: NamespacedReflector<Route>[];
-  readonly ingresses: NamespacedReflector<KubeIngress>[];
-  readonly services: NamespacedReflector<KubeService>[];
-  readonly secrets: NamespacedReflector<KubeSecret>[];
-  readonly all: NamespacedReflector<unknown>[];
+  readonly routes: Reflector<Route>[];
+  readonly ingresses: Reflector<KubeIngress>[];
+  readonly services: Reflector<KubeService>[];
+  readonly secrets: Reflector<KubeSecret>[];
+  readonly all: Reflector<WatchedObject>[];
 }
 
 function page<T>(list: { items: unknown[]; metadata?: { resourceVersion?: string } }): ListPage<T> {
@@ -116,12 +116,16 @@ export function tenantNamespaceResources(kubeConfig: KubeConfig, namespace: stri
 }
 
 function startCaches(options: KubernetesSourceOptions, onChange: () => void, onError: (error: LandlordError) => void): Caches {
-  const common = { kubeConfig: options.kubeConfig, onChange, onError, ...(options.backoff ? { backoff: options.backoff } : {}) };
+  const common = {
+    kubeConfig: options.kubeConfig, onChange, onError, errorCodePrefix: 'LL_INGRESS_KUBE',
+    listHint: 'check the landlord-ingress Role (get/list/watch) in that namespace and that the Route CRD is installed',
+    ...(options.backoff ? { backoff: options.backoff } : {}),
+  };
   const perNamespace = options.namespaces.map((namespace) => tenantNamespaceResources(options.kubeConfig, namespace));
-  const routes = perNamespace.map((r) => startNamespacedReflector<Route>({ ...common, resource: r.routes }));
-  const ingresses = perNamespace.map((r) => startNamespacedReflector<KubeIngress>({ ...common, resource: r.ingresses }));
-  const services = perNamespace.map((r) => startNamespacedReflector<KubeService>({ ...common, resource: r.services }));
-  const secrets = perNamespace.map((r) => startNamespacedReflector<KubeSecret>({ ...common, resource: r.secrets }));
+  const routes = perNamespace.map((r) => startReflector<Route>({ ...common, resource: r.routes }));
+  const ingresses = perNamespace.map((r) => startReflector<KubeIngress>({ ...common, resource: r.ingresses }));
+  const services = perNamespace.map((r) => startReflector<KubeService>({ ...common, resource: r.services }));
+  const secrets = perNamespace.map((r) => startReflector<KubeSecret>({ ...common, resource: r.secrets }));
   return { routes, ingresses, services, secrets, all: [...routes, ...ingresses, ...services, ...secrets] };
 }
 
@@ -173,7 +177,7 @@ export function startKubernetesSource(options: KubernetesSourceOptions): Kuberne
   const ready = new Promise<void>((resolve) => (resolveReady = resolve));
 
   const build = (): SourceBuild & { fingerprint: string } => {
-    const items = <T>(reflectors: readonly NamespacedReflector<T>[]): T[] => reflectors.flatMap((reflector) => reflector.items());
+    const items = <T extends WatchedObject>(reflectors: readonly Reflector<T>[]): T[] => reflectors.flatMap((reflector) => reflector.items());
     const translation = translateTenantRoutes({
       tenant: options.tenant,
       domains: options.domains,

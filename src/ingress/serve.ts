@@ -21,7 +21,7 @@ import type { Logger } from '../shared/log.ts';
 import { buildCertificateSet, readCertificateDirectories } from './certificates.ts';
 import { parseIngressConfig, type IngressFileConfig } from './config-file.ts';
 import { buildIngress, type Ingress, type IngressConfiguration } from './ingress.ts';
-import type { BackoffPolicy } from './kube-watch.ts';
+import type { BackoffPolicy } from '../shared/kube-reflector.ts';
 import { startKubernetesSource, type KubernetesSource } from './kubernetes-source.ts';
 import { buildIngressTable } from './translate.ts';
 

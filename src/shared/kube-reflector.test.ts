@@ -62,13 +62,14 @@ describe('reflector', () => {
   let changes: number;
   let stop: (() => void) | undefined;
 
-  const start = () => {
+  const start = (fieldSelector?: string) => {
     const reflector = startReflector<Thing>({
       errorCodePrefix: 'LL_ROUTER_KUBE',
       kubeConfig,
       resource: {
         name: 'things',
         watchPath: '/apis/example.test/v1/things',
+        ...(fieldSelector ? { fieldSelector } : {}),
         list: () => {
           if (listFailures > 0) {
             listFailures -= 1;
@@ -129,6 +130,13 @@ describe('reflector', () => {
     api.send('DELETED', thing('b', '13'));
     await until('three events', () => changes === 4);
     assert.deepEqual(names(reflector.items()), ['a=new']);
+  });
+
+  it('sends the resource\'s field selector with the watch', async () => {
+    listed = [{ items: [], resourceVersion: '10' }];
+    start('type=kubernetes.io/tls');
+    await until('the watch', () => api.streams.length === 1);
+    assert.equal(api.watchRequests[0]?.get('fieldSelector'), 'type=kubernetes.io/tls');
   });
 
   it('relists after a 410 and forgets objects deleted while it was not watching', async () => {

@@ -27,6 +27,8 @@ export interface WatchedResource<T extends KubeObject> {
   readonly name: string;
   /** e.g. `/apis/landlord.dev/v1alpha1/routes`. */
   readonly watchPath: string;
+  /** e.g. `type=kubernetes.io/tls`; `list` must apply it too. */
+  readonly fieldSelector?: string;
   list(): Promise<ResourceList<T>>;
 }
 
@@ -43,6 +45,8 @@ export interface ReflectorOptions<T extends KubeObject> {
   readonly onError: (error: LandlordError) => void;
   /** The component's codes, e.g. `LL_ROUTER_KUBE`. */
   readonly errorCodePrefix: string;
+  /** How to fix a failing list; names the component's RBAC. */
+  readonly listHint?: string;
   readonly backoff?: BackoffPolicy;
 }
 
@@ -55,7 +59,7 @@ export interface Reflector<T extends KubeObject> {
   stop(): void;
 }
 
-const defaultBackoff: BackoffPolicy = { initialMs: 250, maxMs: 30_000 };
+export const defaultBackoff: BackoffPolicy = { initialMs: 250, maxMs: 30_000 };
 
 export const objectKey = (object: KubeObject): string => `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
 
@@ -87,7 +91,7 @@ export function startReflector<T extends KubeObject>(options: ReflectorOptions<T
     try {
       list = await resource.list();
     } catch (cause) {
-      throw new LandlordError(`${options.errorCodePrefix}_LIST_FAILED`, `cannot list ${resource.name}: ${messageOf(cause)}`, { cause, hint: 'check the service account’s RBAC (list/watch) and that the resource’s CRD is installed' });
+      throw new LandlordError(`${options.errorCodePrefix}_LIST_FAILED`, `cannot list ${resource.name}: ${messageOf(cause)}`, { cause, hint: options.listHint ?? 'check the service account’s RBAC (list/watch) and that the resource’s CRD is installed' });
     }
     cache.clear();
     for (const item of list.items) cache.set(objectKey(item), item);
@@ -110,7 +114,7 @@ export function startReflector<T extends KubeObject>(options: ReflectorOptions<T
   const watchOnce = (): Promise<WatchEnd> =>
     new Promise<WatchEnd>((resolve, reject) => {
       let end: WatchEnd = 'closed';
-      const query = { allowWatchBookmarks: true, resourceVersion, timeoutSeconds: watchTimeoutSeconds };
+      const query = { allowWatchBookmarks: true, resourceVersion, timeoutSeconds: watchTimeoutSeconds, ...(resource.fieldSelector ? { fieldSelector: resource.fieldSelector } : {}) };
       watcher
         .watch(resource.watchPath, query, (type: string, object: T) => {
           end = apply(type, object) ?? end;
