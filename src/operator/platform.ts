@@ -120,17 +120,19 @@ async function reread(client: KubeClient, root: PlatformRoot): Promise<PlatformR
   };
 }
 
-/**
- * The root's CRL while the operator runs: one key, reconciled at start and on resync (no request
- * unless the CRL is due) and requeued for when it is due. What it learns is handed to `publish`;
- * a new CRL reaches the tenant trust bundles as `root.crl` from there.
- */
-export interface RootCrlController {
+/** A controller of one platform-wide key: its own caches (maybe none), queue and reconciler. */
+export interface SingleKeyController {
   readonly caches: ReadonlyArray<Pick<Informer<KubeObject>, 'run' | 'waitForSync'>>;
   readonly queue: WorkQueue;
   readonly reconciler: Reconciler;
   resync(): void;
 }
+
+/**
+ * The root's CRL while the operator runs: one key, reconciled at start and on resync (no request
+ * unless the CRL is due) and requeued for when it is due. What it learns is handed to `publish`;
+ * a new CRL reaches the tenant trust bundles as `root.crl` from there.
+ */
 
 const rootCrlKey = 'root-crl';
 
@@ -141,7 +143,7 @@ export function buildRootCrlController(deps: {
   readonly writes: Counter;
   readonly root: () => PlatformRoot | undefined;
   readonly publish: (root: PlatformRoot) => void;
-}): RootCrlController {
+}): SingleKeyController {
   const queue = new WorkQueue();
   const reconciler: Reconciler = {
     reconcile: async () => {
@@ -159,6 +161,8 @@ export function buildRootCrlController(deps: {
   return { caches: [], queue, reconciler, resync: () => queue.add(rootCrlKey) };
 }
 
+const webhookTlsKey = 'webhook-tls';
+
 /**
  * The admission webhook's serving certificate and the `caBundle` of its configurations
  * (webhook-tls.ts decides; this does the I/O). One key, reconciled at start, whenever the Secret
@@ -166,15 +170,6 @@ export function buildRootCrlController(deps: {
  * certificate is due for renewal. Absent configurations are fine: nothing to patch until the
  * installer creates them, which enqueues the key again.
  */
-export interface WebhookTlsController {
-  readonly caches: ReadonlyArray<Pick<Informer<KubeObject>, 'run' | 'waitForSync'>>;
-  readonly queue: WorkQueue;
-  readonly reconciler: Reconciler;
-  resync(): void;
-}
-
-const webhookTlsKey = 'webhook-tls';
-
 export function buildWebhookTlsController(deps: {
   readonly client: KubeClient;
   readonly logger: Logger;
@@ -183,7 +178,7 @@ export function buildWebhookTlsController(deps: {
   readonly restarts?: Counter;
   /** The platform root, once ensured (before any reconcile runs). */
   readonly root: () => PlatformRoot | undefined;
-}): WebhookTlsController {
+}): SingleKeyController {
   const { client, logger, restarts } = deps;
   const queue = new WorkQueue();
   const memo = new WriteMemo();
