@@ -28,6 +28,7 @@ import { startCluster } from '../../src/devcluster/index.ts';
 import { createRootCa, issuePlatformServingCertificate, loadAuthority } from '../../src/pki/index.ts';
 import { tenantFixture, waitUntilCalled } from '../../test/support/admission.ts';
 import { installCrds } from '../../test/support/tenants.ts';
+import { cpuSeconds } from '../support/proc.ts';
 
 const rate = Number(process.argv[2] ?? 200);
 const seconds = Number(process.argv[3] ?? 15);
@@ -139,11 +140,25 @@ try {
     await registrations.createMutatingWebhookConfiguration({ body: mutating });
     await registrations.createValidatingWebhookConfiguration({ body: validating });
     await waitUntilCalled(cluster, tenant.namespace);
+    const ofProcess = (pid: number) => () => cpuSeconds(pid);
+    const processes = [
+      ...cluster.daemons().filter((daemon) => daemon.name === 'kube-apiserver' || daemon.name === 'etcd').map((daemon) => ({ name: daemon.name, cpu: ofProcess(daemon.pid) })),
+      { name: 'webhook', cpu: ofProcess(webhook.pid ?? 0) },
+      // This process alone: the webhook is its child, so not its process tree.
+      { name: 'load generator', cpu: () => { const usage = process.cpuUsage(); return (usage.user + usage.system) / 1e6; } },
+    ];
+    /** The load into `namespace` and the CPU seconds each process spent per 1,000 pod creates meanwhile. */
+    const measured = async (namespace: string) => {
+      const before = processes.map((measure) => measure.cpu());
+      const result = await steadyLoad(admin, namespace);
+      const per1000 = processes.map((measure, i) => `${measure.name} ${((measure.cpu() - (before[i] ?? 0)) * 1000 / (rate * seconds)).toFixed(2)} s`);
+      return { ...result, cpu: per1000.join(', ') };
+    };
     // Warm both paths (connections, caches) before measuring.
     await steadyLoad(admin, 'plain');
-    const without = await steadyLoad(admin, 'plain');
+    const without = await measured('plain');
     await steadyLoad(admin, tenant.namespace);
-    const withWebhook = await steadyLoad(admin, tenant.namespace);
+    const withWebhook = await measured(tenant.namespace);
     const a = summary(without);
     const b = summary(withWebhook);
     console.log(`admission latency, ${rate} pod creates/s (dry run) for ${seconds} s each, ${availableParallelism()} CPUs, open loop, load average ${loadavg()[0]?.toFixed(1)} at the end`);
@@ -151,6 +166,8 @@ try {
     console.log(`  with landlord webhooks p50 ${b.p50.toFixed(2)} ms   p99 ${b.p99.toFixed(2)} ms   (${withWebhook.latencies.length} ok, ${withWebhook.mutated} mutated, ${withWebhook.injected} with a sidecar, ${withWebhook.failures} failed)`);
     console.log(`  difference            p50 +${(b.p50 - a.p50).toFixed(2)} ms   p99 +${(b.p99 - a.p99).toFixed(2)} ms`);
     console.log(`  ratio                 p50 ×${(b.p50 / a.p50).toFixed(2)}   p99 ×${(b.p99 / a.p99).toFixed(2)}`);
+    console.log(`  CPU per 1,000 creates, API server alone: ${without.cpu}`);
+    console.log(`  CPU per 1,000 creates, with webhooks:    ${withWebhook.cpu}`);
     for (const [label, result] of [['alone', without], ['webhooks', withWebhook]] as const) {
       if (result.firstFailure) console.log(`  first failure (${label}): ${result.firstFailure}`);
     }

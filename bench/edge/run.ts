@@ -12,12 +12,13 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { parseArgs } from 'node:util';
 import { freePort, waitForPort } from '../support/net.ts';
+import { cpuSeconds, rssKiB } from '../support/proc.ts';
 
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '8' }, idle: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '2' } } });
 const seconds = Math.min(60, Number(args.seconds));
@@ -25,40 +26,11 @@ const rounds = Math.min(5, Math.max(1, Number(args.rounds)));
 const idleConnections = Math.min(5000, Number(args.idle));
 const work = mkdtempSync(path.join(tmpdir(), 'landlord-bench-edge-'));
 const children: ChildProcess[] = [];
-const ticksPerSecond = 100;
 
 function start(command: string, argv: string[]): ChildProcess {
   const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(child);
   return child;
-}
-
-/** The pid and all its descendants (nginx master + worker). */
-function processTree(root: number): number[] {
-  const parents = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // the process exited while we looked
-    }
-  }
-  const tree = [root];
-  for (let i = 0; i < tree.length; i += 1) for (const [pid, parent] of parents) if (parent === tree[i]) tree.push(pid);
-  return tree;
-}
-
-function cpuSeconds(root: number): number {
-  return processTree(root).reduce((sum, pid) => {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return sum + (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
-  }, 0);
-}
-
-function rssKiB(root: number): number {
-  return processTree(root).reduce((sum, pid) => sum + Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0), 0);
 }
 
 async function wrk(port: number, pathname: string, connections: number, close: boolean): Promise<string> {
