@@ -2,9 +2,8 @@
  * Tenant operator at scale: `node bench/tenants/run.ts [tenants=1000] [namespacesPerTenant=2] [workers=8] [extra node flags for the operator...]`,
  * e.g. `node bench/tenants/run.ts 1000 2 8 --max-old-space-size=128`.
  *
- * Starts a local control plane of its own, runs `landlord controller` as a child process in the
- * environment its Deployment sets (`controllerEnvironment`, NODE_OPTIONS included; extra flags
- * come after them), creates the tenants (32 creates in flight) and reports:
+ * Starts a local control plane of its own, runs `landlord controller` as a child process with the
+ * node flags its Deployment sets (`controllerNodeFlags`; extra flags come after them), creates the tenants (32 creates in flight) and reports:
  * - the time from the first create until every tenant is Ready;
  * - the operator's API requests and writes per tenant (its own counters, one per HTTP request);
  * - the operator's peak RSS (VmHWM of the child process), and its RSS and V8 heap in use once
@@ -23,7 +22,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { customResourceDefinitions } from '../../src/api/schema.ts';
 import type { Tenant } from '../../src/api/tenant.ts';
 import { startCluster } from '../../src/devcluster/index.ts';
-import { controllerEnvironment } from '../../src/install/index.ts';
+import { controllerNodeFlags } from '../../src/install/index.ts';
 import { KubeClient, fieldManager, isApiStatus, resources, type KubeObject } from '../../src/operator/index.ts';
 import { loadKubeconfigFile } from '../../src/shared/kubeconfig.ts';
 
@@ -40,8 +39,8 @@ const cluster = await startCluster({ name: 'bench-tenants', node: false });
 const kube = new KubeClient(loadKubeconfigFile(cluster.kubeconfigPath), { maxSockets: 32 });
 const port = await freePort();
 const operator = spawn(process.execPath, [
-  ...nodeFlags, main, 'controller', '--kubeconfig', cluster.kubeconfigPath, '--health-port', String(port), '--no-leader-elect', '--resync', String(resyncSeconds), '--workers', String(workers),
-], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...controllerEnvironment, LANDLORD_LOG_LEVEL: process.env.LANDLORD_LOG_LEVEL ?? 'warn' } });
+  ...controllerNodeFlags, ...nodeFlags, main, 'controller', '--kubeconfig', cluster.kubeconfigPath, '--health-port', String(port), '--no-leader-elect', '--resync', String(resyncSeconds), '--workers', String(workers),
+], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, LANDLORD_LOG_LEVEL: process.env.LANDLORD_LOG_LEVEL ?? 'warn' } });
 let highest: Memory | undefined;
 const sampling = setInterval(() => {
   scrape().then(({ memory }) => {
@@ -83,7 +82,7 @@ try {
 
   console.log(`landlord tenant operator bench — node ${process.version}, ${availableParallelism()} CPUs, Kubernetes 1.20.2 control plane`);
   console.log(`tenants: ${tenants} × ${namespacesPerTenant} namespaces (${tenants * namespacesPerTenant} namespaces), ${workers} operator workers`);
-  console.log(`operator environment as deployed: ${Object.entries(controllerEnvironment).map(([name, value]) => `${name}=${value}`).join(' ')}; extra node flags: ${nodeFlags.join(' ') || 'none'}`);
+  console.log(`operator node flags as deployed: ${controllerNodeFlags.join(' ')}; extra node flags: ${nodeFlags.join(' ') || 'none'}`);
   console.log(`created all Tenants in ${((created - started) / 1000).toFixed(1)} s; all Ready after ${((ready - started) / 1000).toFixed(1)} s (${(tenants / ((ready - started) / 1000)).toFixed(1)} tenants/s)`);
   console.log(`operator API requests: ${converged.requests} (${(converged.requests / tenants).toFixed(1)} per tenant), of which writes ${converged.writes} (${(converged.writes / tenants).toFixed(1)} per tenant)`);
   console.log(`operator peak RSS: ${peakRss.toFixed(0)} MiB; once all Ready: RSS ${mib(converged.memory.rss)} MiB, V8 heap ${mib(converged.memory.heapUsed)} MiB in use of ${mib(converged.memory.heapTotal)} MiB reserved`);
