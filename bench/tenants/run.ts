@@ -1,13 +1,15 @@
 /**
- * Tenant operator at scale: `node bench/tenants/run.ts [tenants=1000] [namespacesPerTenant=2] [workers=8] [node flags for the operator...]`,
- * e.g. `node bench/tenants/run.ts 1000 2 8 --max-semi-space-size=8`.
+ * Tenant operator at scale: `node bench/tenants/run.ts [tenants=1000] [namespacesPerTenant=2] [workers=8] [extra node flags for the operator...]`,
+ * e.g. `node bench/tenants/run.ts 1000 2 8 --max-old-space-size=128`.
  *
- * Starts a local control plane of its own, runs `landlord controller` as a child process, creates
- * the tenants (32 creates in flight) and reports:
+ * Starts a local control plane of its own, runs `landlord controller` as a child process with the
+ * node flags its Deployment sets (`controllerNodeFlags`; extra flags come after them), creates the tenants (32 creates in flight) and reports:
  * - the time from the first create until every tenant is Ready;
  * - the operator's API requests and writes per tenant (its own counters, one per HTTP request);
  * - the operator's peak RSS (VmHWM of the child process), and its RSS and V8 heap in use once
  *   every tenant is Ready (its own /metrics);
+ * - its memory at the highest RSS sampled (its /metrics, once a second): V8 heap in use and
+ *   reserved, young generation, Buffers, and the RSS outside the V8 heap;
  * - the writes during one steady-state resync of every tenant (should be 0).
  * The floor to compare with: this API server does about 1,000 server-side-apply writes/s.
  */
@@ -20,6 +22,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { customResourceDefinitions } from '../../src/api/schema.ts';
 import type { Tenant } from '../../src/api/tenant.ts';
 import { startCluster } from '../../src/devcluster/index.ts';
+import { controllerNodeFlags } from '../../src/install/index.ts';
 import { KubeClient, fieldManager, isApiStatus, resources, type KubeObject } from '../../src/operator/index.ts';
 import { loadKubeconfigFile } from '../../src/shared/kubeconfig.ts';
 
@@ -36,8 +39,14 @@ const cluster = await startCluster({ name: 'bench-tenants', node: false });
 const kube = new KubeClient(loadKubeconfigFile(cluster.kubeconfigPath), { maxSockets: 32 });
 const port = await freePort();
 const operator = spawn(process.execPath, [
-  ...nodeFlags, main, 'controller', '--kubeconfig', cluster.kubeconfigPath, '--health-port', String(port), '--no-leader-elect', '--resync', String(resyncSeconds), '--workers', String(workers),
+  ...controllerNodeFlags, ...nodeFlags, main, 'controller', '--kubeconfig', cluster.kubeconfigPath, '--health-port', String(port), '--no-leader-elect', '--resync', String(resyncSeconds), '--workers', String(workers),
 ], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, LANDLORD_LOG_LEVEL: process.env.LANDLORD_LOG_LEVEL ?? 'warn' } });
+let highest: Memory | undefined;
+const sampling = setInterval(() => {
+  scrape().then(({ memory }) => {
+    if (highest === undefined || memory.rss > highest.rss) highest = memory;
+  }, () => {});
+}, 1000);
 
 try {
   for (const crd of customResourceDefinitions) await kube.apply(resources.customResourceDefinitions, crd as unknown as KubeObject, fieldManager);
@@ -72,12 +81,18 @@ try {
   const peakRss = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${operator.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
   console.log(`landlord tenant operator bench — node ${process.version}, ${availableParallelism()} CPUs, Kubernetes 1.20.2 control plane`);
-  console.log(`tenants: ${tenants} × ${namespacesPerTenant} namespaces (${tenants * namespacesPerTenant} namespaces), ${workers} operator workers, node flags: ${nodeFlags.join(' ') || 'none'}`);
+  console.log(`tenants: ${tenants} × ${namespacesPerTenant} namespaces (${tenants * namespacesPerTenant} namespaces), ${workers} operator workers`);
+  console.log(`operator node flags as deployed: ${controllerNodeFlags.join(' ')}; extra node flags: ${nodeFlags.join(' ') || 'none'}`);
   console.log(`created all Tenants in ${((created - started) / 1000).toFixed(1)} s; all Ready after ${((ready - started) / 1000).toFixed(1)} s (${(tenants / ((ready - started) / 1000)).toFixed(1)} tenants/s)`);
   console.log(`operator API requests: ${converged.requests} (${(converged.requests / tenants).toFixed(1)} per tenant), of which writes ${converged.writes} (${(converged.writes / tenants).toFixed(1)} per tenant)`);
-  console.log(`operator peak RSS: ${peakRss.toFixed(0)} MiB; once all Ready: RSS ${mib(converged.rss)} MiB, V8 heap ${mib(converged.heapUsed)} MiB in use of ${mib(converged.heapTotal)} MiB reserved`);
+  console.log(`operator peak RSS: ${peakRss.toFixed(0)} MiB; once all Ready: RSS ${mib(converged.memory.rss)} MiB, V8 heap ${mib(converged.memory.heapUsed)} MiB in use of ${mib(converged.memory.heapTotal)} MiB reserved`);
+  if (highest) {
+    console.log(`at the highest RSS sampled (${mib(highest.rss)} MiB): V8 heap ${mib(highest.heapUsed)} MiB in use of ${mib(highest.heapTotal)} MiB reserved (young generation ${mib(highest.newSpace)} MiB), `
+      + `external ${mib(highest.external)} MiB (Buffers ${mib(highest.arrayBuffers)} MiB); RSS outside the V8 heap ${mib(highest.rss - highest.heapTotal)} MiB`);
+  }
   console.log(`steady-state resync: ${after.reconciles - before.reconciles} reconciles, ${after.writes - before.writes} writes, ${after.requests - before.requests} API requests`);
 } finally {
+  clearInterval(sampling);
   operator.kill('SIGTERM');
   await new Promise((resolve) => operator.once('exit', resolve));
   kube.close();
@@ -89,17 +104,31 @@ async function readyCount(): Promise<number> {
   return items.filter((t) => t.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True' && c.observedGeneration === t.metadata.generation)).length;
 }
 
+interface Memory {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  newSpace: number;
+  external: number;
+  arrayBuffers: number;
+}
+
 /** The operator's own counters: every HTTP request it sent, the writes among them, reconciles; its memory. */
-async function scrape(): Promise<{ requests: number; writes: number; reconciles: number; rss: number; heapUsed: number; heapTotal: number }> {
+async function scrape(): Promise<{ requests: number; writes: number; reconciles: number; memory: Memory }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const sum = (pattern: RegExp): number => [...text.matchAll(pattern)].reduce((total, m) => total + Number(m[1]), 0);
   return {
     requests: sum(/^landlord_operator_api_requests_total\{[^}]*\} (\d+)$/gm),
     writes: sum(/^landlord_operator_api_requests_total\{verb="(?:POST|PUT|PATCH|DELETE)"[^}]*\} (\d+)$/gm),
     reconciles: sum(/^landlord_operator_reconciles_total\{[^}]*\} (\d+)$/gm),
-    rss: sum(/^process_resident_memory_bytes (\d+)$/gm),
-    heapUsed: sum(/^nodejs_heap_size_used_bytes (\d+)$/gm),
-    heapTotal: sum(/^nodejs_heap_size_total_bytes (\d+)$/gm),
+    memory: {
+      rss: sum(/^process_resident_memory_bytes (\d+)$/gm),
+      heapUsed: sum(/^nodejs_heap_size_used_bytes (\d+)$/gm),
+      heapTotal: sum(/^nodejs_heap_size_total_bytes (\d+)$/gm),
+      newSpace: sum(/^nodejs_heap_space_size_total_bytes\{space="new_space"\} (\d+)$/gm),
+      external: sum(/^nodejs_external_memory_bytes (\d+)$/gm),
+      arrayBuffers: sum(/^nodejs_array_buffers_bytes (\d+)$/gm),
+    },
   };
 }
 

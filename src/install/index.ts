@@ -4,7 +4,7 @@
  * share (`installPlatform`, `installDemo`), which applies them and waits until they serve.
  */
 export {
-  allObjects, componentNames, defaultHostPorts, genericPlatformOptions, platformManifests,
+  allObjects, componentNames, controllerNodeFlags, defaultHostPorts, genericPlatformOptions, platformManifests,
   type Component, type PlatformManifests, type PlatformOptions, type RouterExposure, type RouterHostPorts,
 } from './manifests.ts';
 export { demoDatabaseUser, demoHosts, demoObjects, demoTenant, rootCaFileName, type DemoImages, type DemoObjects } from './demo.ts';

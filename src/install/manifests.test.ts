@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { restrictedViolations } from '../admission/index.ts';
 import type { KubeObject } from '../operator/index.ts';
-import { allObjects, componentNames, defaultHostPorts, genericPlatformOptions, platformManifests, type PlatformOptions } from './manifests.ts';
+import { landlordEntrypoint } from '../shared/image.ts';
+import { allObjects, componentNames, controllerNodeFlags, defaultHostPorts, genericPlatformOptions, platformManifests, type PlatformOptions } from './manifests.ts';
 
 const local: PlatformOptions = { image: 'landlord.dev/landlord:dev', imagePullPolicy: 'Never', router: { kind: 'host-loopback', ports: defaultHostPorts }, replicas: 1, imageId: 'sha256:abc', routerSourceCidr: '10.244.0.1/32' };
 
@@ -30,6 +31,12 @@ function allows(objects: KubeObject[], serviceAccount: string, group: string, re
 }
 
 describe('platformManifests', () => {
+  it("runs the operator with its node flags on the image's entrypoint, since Node refuses some of them in NODE_OPTIONS", () => {
+    const container = podSpecOf(find(deployments(local), 'Deployment', componentNames.controller)).containers[0] as Container & { command?: string[]; env?: unknown };
+    assert.deepEqual(container.command, [landlordEntrypoint.node, ...controllerNodeFlags, landlordEntrypoint.cli]);
+    assert.equal(container.args[0], 'controller');
+  });
+
   it('renders every component of the generic installation within the restricted pod security profile', () => {
     for (const deployment of deployments(genericPlatformOptions)) assert.deepEqual(violationsOf(deployment), [], deployment.metadata.name);
   });

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LandlordError } from '../../shared/errors.ts';
+import { landlordEntrypoint } from '../../shared/image.ts';
 import { writeImageArchive, type ImageArchive, type LayerBuilder } from './archive.ts';
 
 /** The user images run as unless a pod says otherwise: not root, as restricted pod security wants. */
@@ -57,7 +58,7 @@ export function buildLandlordImage(out: string, projectRoot: string): ImageArchi
   const dependencies = productionDependencyDirs(projectRoot);
   return writeImageArchive(
     out,
-    { reference: landlordImage, entrypoint: ['/usr/local/bin/node', '/app/src/cli/main.ts'], user: String(imageUser.uid), workingDir: '/app', env: ['PATH=/usr/local/bin:/usr/bin:/bin', 'NODE_ENV=production'] },
+    { reference: landlordImage, entrypoint: [landlordEntrypoint.node, landlordEntrypoint.cli], user: String(imageUser.uid), workingDir: '/app', env: ['PATH=/usr/local/bin:/usr/bin:/bin', 'NODE_ENV=production'] },
     (layer) => {
       layer.hostFile('/usr/local/bin/node', nodeBinary);
       for (const library of sharedLibraries(nodeBinary)) layer.hostFile(library, library);

@@ -352,11 +352,16 @@ function objectPath(type: ResourceType, namespace: string | undefined, name: str
   return `${collectionPath(type, namespace)}/${encodeURIComponent(name)}`;
 }
 
+/**
+ * The response body as a string, decoded chunk by chunk: no chunk outlives its 'data' event and
+ * no concatenated copy is made, so a burst of responses holds little memory outside the V8 heap.
+ */
 function readBody(response: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    response.on('data', (chunk: Buffer) => chunks.push(chunk));
-    response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    let body = '';
+    response.setEncoding('utf8');
+    response.on('data', (chunk: string) => (body += chunk));
+    response.on('end', () => resolve(body));
     response.on('error', (error) => reject(unreachable(error)));
     response.on('close', () => {
       if (!response.complete) reject(unreachable(new Error('the response ended early')));
