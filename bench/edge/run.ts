@@ -6,7 +6,8 @@
  *   - new TLS connections per second (wrk, `Connection: close`, one request per connection)
  *   - bulk throughput in MB/s (wrk, keep-alive, a 16 MiB file)
  *   - proxy CPU seconds per 1,000 connections (utime+stime from /proc/<pid>/stat, process tree)
- *   - proxy memory per 1,000 idle TLS connections (VmRSS delta)
+ *   - proxy memory per 1,000 idle TLS connections (VmRSS growth from a second batch of idle
+ *     connections opened next to a first, which warms the process and is not counted)
  * Usage: node bench/edge/run.ts [--seconds N] [--idle N] [--rounds N]. Needs openssl, nginx with
  * libnginx-mod-stream, haproxy and wrk. Not a test: nothing here asserts on timing.
  */
@@ -48,11 +49,11 @@ function megabytesPerSecond(out: string): number {
   return match ? Number(match[1]) * (scale[match[2]!] ?? 0) : 0;
 }
 
-async function idleMemory(port: number, pid: number): Promise<number> {
-  const before = rssKiB(pid);
+/** Opens `count` TLS connections through the proxy, 50 at a time, and leaves them open. */
+async function openIdle(port: number, count: number): Promise<tls.TLSSocket[]> {
   const sockets: tls.TLSSocket[] = [];
-  for (let i = 0; i < idleConnections; i += 50) {
-    const batch = Array.from({ length: Math.min(50, idleConnections - i) }, () => {
+  for (let i = 0; i < count; i += 50) {
+    const batch = Array.from({ length: Math.min(50, count - i) }, () => {
       const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false });
       socket.on('error', () => {});
       sockets.push(socket);
@@ -61,8 +62,20 @@ async function idleMemory(port: number, pid: number): Promise<number> {
     await Promise.all(batch);
   }
   await new Promise((resolve) => setTimeout(resolve, 1000));
+  return sockets;
+}
+
+/**
+ * KiB per 1,000 idle connections: the RSS growth from a second batch of idle connections, opened
+ * while the first is still open. The first batch warms the process (a Node process collects its
+ * start-up garbage then, which made a plain before/after delta negative) and is not counted.
+ */
+async function idleMemory(port: number, pid: number): Promise<number> {
+  const first = await openIdle(port, idleConnections);
+  const before = rssKiB(pid);
+  const second = await openIdle(port, idleConnections);
   const after = rssKiB(pid);
-  for (const socket of sockets) socket.destroy();
+  for (const socket of [...first, ...second]) socket.destroy();
   await new Promise((resolve) => setTimeout(resolve, 500));
   return ((after - before) / idleConnections) * 1000;
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -253,6 +254,61 @@ describe('edge router splicing raw bytes', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.ok(log.some((l) => l.includes('"closeReason":"idle_timeout"')), log.join('\n'));
     await closeServer(router.tlsServer);
+  });
+
+  it('moves 8 MiB of random bytes each way intact through a slow reader, and counts them', async () => {
+    const size = 8 * 1024 * 1024;
+    const down = randomBytes(size);
+    const up = randomBytes(size);
+    const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+    const slowRead = async (socket: net.Socket): Promise<Buffer> => {
+      // Reads in bursts with pauses, so the writer toward it fills its buffer again and again.
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      socket.pause();
+      socket.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        bytes += chunk.length;
+        if (bytes % 4 < 2) {
+          socket.pause();
+          setTimeout(() => socket.resume(), 2);
+        }
+      });
+      setTimeout(() => socket.resume(), 50);
+      await once(socket, 'end');
+      return Buffer.concat(chunks);
+    };
+    let backendGot: Promise<Buffer> | undefined;
+    const bulk = net.createServer({ allowHalfOpen: true }, (socket) => {
+      backendGot = slowRead(socket);
+      // Speaks first (before the router has spliced), then in small writes, so the router reads
+      // chunks small enough to be taken into the client's stream buffer while its socket is full.
+      void (async () => {
+        for (let offset = 0; offset < size; offset += 3000) {
+          if (!socket.write(down.subarray(offset, offset + 3000))) await once(socket, 'drain');
+          else if (offset % 48_000 === 0) await new Promise(setImmediate);
+        }
+        socket.end();
+      })();
+    });
+    const bulkPort = await listen(bulk);
+    const { router, port, log } = await startRouter({}, snapshot([route('bulk.test', [local(bulkPort)])]));
+    const hello = clientHello([serverNameExtension('bulk.test')]);
+    const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    socket.write(hello);
+    socket.end(up);
+    const clientGot = await slowRead(socket);
+    assert.equal(clientGot.length, size);
+    assert.equal(sha(clientGot), sha(down));
+    await once(socket, 'close');
+    const got = await backendGot!;
+    assert.equal(got.length, hello.length + size);
+    assert.equal(sha(got.subarray(hello.length)), sha(up));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const line = JSON.parse(log.at(-1)!) as { bytesFromClient: number; bytesToClient: number; closeReason: string };
+    assert.deepEqual([line.bytesFromClient, line.bytesToClient, line.closeReason], [hello.length + size, size, 'completed']);
+    await closeServer(router.tlsServer);
+    await closeServer(bulk);
   });
 
   it('accepts a PROXY v2 header from a trusted load balancer and passes the original client on', async () => {

@@ -13,12 +13,14 @@ export type NormalizedName =
   | { readonly kind: 'ip_literal' }
   | { readonly kind: 'invalid'; readonly detail: string };
 
+const ipv4ish = /^[\d.]+$/;
 const label = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
 
 export function normalizeServerName(raw: string): NormalizedName {
   const name = (raw.endsWith('.') ? raw.slice(0, -1) : raw).toLowerCase();
   const bracketless = name.startsWith('[') && name.endsWith(']') ? name.slice(1, -1) : name;
-  if (isIP(bracketless) !== 0) return { kind: 'ip_literal' };
+  // Only digits and dots (IPv4) or a colon (IPv6) can make an IP literal; this spares most names isIP's regular expressions.
+  if ((ipv4ish.test(bracketless) || bracketless.includes(':')) && isIP(bracketless) !== 0) return { kind: 'ip_literal' };
   if (name.length === 0 || name.length > 253) return { kind: 'invalid', detail: `server name of ${name.length} characters` };
   for (const part of name.split('.')) {
     if (!label.test(part)) return { kind: 'invalid', detail: `server name ${JSON.stringify(raw.slice(0, 80))} has an invalid label` };

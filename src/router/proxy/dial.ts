@@ -3,16 +3,17 @@
  * connect deadline and falling through to the next on failure. The dialer is injected so the
  * proxy can be driven through something other than `net.connect` (e.g. a wake-on-connect shim).
  */
-import net from 'node:net';
+import type net from 'node:net';
+import { connectReusingReads } from './backend-reads.ts';
 import { LandlordError } from '../../shared/errors.ts';
 import type { Endpoint } from '../config/ir.ts';
 
 export type Dialer = (endpoint: Endpoint, timeoutMs: number) => Promise<net.Socket>;
 
-/** Connects with TCP, half-close allowed, Nagle off (TLS records are already batched). */
+/** Connects with TCP, half-close allowed, Nagle off (TLS records are already batched), reads into a reused buffer. */
 export const tcpDialer: Dialer = (endpoint, timeoutMs) =>
   new Promise((resolve, reject) => {
-    const socket = net.connect({ host: endpoint.host, port: endpoint.port, allowHalfOpen: true, noDelay: true });
+    const socket = connectReusingReads({ host: endpoint.host, port: endpoint.port, allowHalfOpen: true, noDelay: true });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new LandlordError('LL_ROUTER_DIAL_TIMEOUT', `no connection to ${formatEndpoint(endpoint)} within ${timeoutMs} ms`));
