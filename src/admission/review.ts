@@ -10,7 +10,7 @@ import { diff } from './json-patch.ts';
 import { restrictedViolations } from './pod-security.ts';
 import { allow, deny, type AdmissionRequest, type Decision, type Violation } from './review-types.ts';
 import { tenantGuardViolations } from './tenant-guards.ts';
-import { podSpecSiteOf } from './workloads.ts';
+import { podSpecSiteOf, type PodSpec } from './workloads.ts';
 
 /** Facts gathered about the cluster that some validations need. */
 export interface ValidationContext {
@@ -55,18 +55,22 @@ function podSecurityViolations(request: AdmissionRequest): Violation[] {
 export function mutate(request: AdmissionRequest, context: MutationContext = {}): Decision {
   if (request.operation !== 'CREATE' && request.operation !== 'UPDATE') return allow;
   if (request.subResource) return allow;
-  const original = request.object;
-  const copy = structuredClone(original);
-  const site = podSpecSiteOf(copy);
-  if (site === undefined) return allow;
+  const original = podSpecSiteOf(request.object);
+  if (original === undefined) return allow;
+  // Mutators edit only the pod spec, so only it is copied and compared. The serialization that
+  // makes the copy is also the baseline telling which mutators changed something.
+  let serialized = JSON.stringify(original.spec);
+  const site = { ...original, spec: JSON.parse(serialized) as PodSpec };
   const violations: Violation[] = [];
   const applied = podMutators.filter((mutator) => {
-    const before = JSON.stringify(site.spec);
     violations.push(...(mutator.apply(site, context) ?? []));
-    return JSON.stringify(site.spec) !== before;
+    const after = JSON.stringify(site.spec);
+    if (after === serialized) return false;
+    serialized = after;
+    return true;
   });
   if (violations.length > 0) return deny(violations);
-  const patch = diff(original, copy);
-  if (patch.length === 0) return allow;
+  if (applied.length === 0) return allow;
+  const patch = diff(original.spec, site.spec, original.pointer);
   return { allowed: true, patch, warnings: [`landlord applied defaults: ${applied.map((m) => m.name).join(', ')}`] };
 }
