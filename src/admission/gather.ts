@@ -2,7 +2,9 @@
  * The gather step: facts about tenants read from the API server for the decisions that need them
  * (hostname ownership, hard-tier placement). A namespace's tenant is remembered for `cacheMs`
  * (default 5 s): every pod create is mutated, and two API reads per pod would dominate admission
- * latency, so a Tenant's placement or domains change takes effect within that time. Routes are
+ * latency, so a Tenant's placement or domains change takes effect within that time. The entry is
+ * re-read in the background before it expires, so under steady traffic no review waits for
+ * those reads (each expiry used to hold every review of the namespace behind them). Routes are
  * listed fresh for every Route or Ingress review, so collisions are judged on current state.
  *
  * Pod creates read Routes and Services from watch caches (list + watch of all namespaces, started
@@ -26,6 +28,7 @@ import { startReflector, type Reflector } from '../shared/kube-reflector.ts';
 import { silentLogger, type Logger } from '../shared/log.ts';
 import type { MutationContext } from './defaults.ts';
 import type { HostnameFacts } from './hostnames.ts';
+import { refreshingCache } from './refreshing-cache.ts';
 import type { NamespaceRoutes } from './sidecar-injection.ts';
 
 /** What a mutation needs beyond the tenant: the namespace's Routes only for pod creates. */
@@ -51,21 +54,11 @@ export interface TenantFactsOptions {
 export function kubeTenantFacts(config: KubeConfig, options: TenantFactsOptions = {}): TenantFacts {
   const core = config.makeApiClient(CoreV1Api);
   const custom = config.makeApiClient(CustomObjectsApi);
-  const cacheMs = options.cacheMs ?? 5_000;
-  const now = options.now ?? Date.now;
-  const remembered = new Map<string, { until: number; tenant: Promise<Tenant | undefined> }>();
+  const tenants = refreshingCache(readTenantOf, { ttlMs: options.cacheMs ?? 5_000, ...(options.now ? { now: options.now } : {}) });
   let watches: { routes: Reflector<Route>; services: Reflector<V1Service> } | undefined;
 
-  /** The tenant of `namespace`, remembered for `cacheMs`; a failed read is not remembered. */
-  function tenantOf(namespace: string): Promise<Tenant | undefined> {
-    const hit = remembered.get(namespace);
-    if (hit && hit.until > now()) return hit.tenant;
-    const tenant = readTenantOf(namespace);
-    remembered.set(namespace, { until: now() + cacheMs, tenant });
-    tenant.catch(() => remembered.delete(namespace));
-    if (remembered.size > 10_000) remembered.delete(remembered.keys().next().value ?? '');
-    return tenant;
-  }
+  /** The tenant of `namespace`, at most `cacheMs` old (refreshing-cache.ts). */
+  const tenantOf = (namespace: string): Promise<Tenant | undefined> => tenants.get(namespace);
 
   async function readTenantOf(namespace: string): Promise<Tenant | undefined> {
     const name = (await core.readNamespace({ name: namespace })).metadata?.labels?.[labels.tenant];
