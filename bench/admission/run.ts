@@ -97,6 +97,30 @@ async function steadyLoad(config: KubeConfig, namespace: string): Promise<Result
   return result;
 }
 
+/** The webhook's own review-duration buckets (its /metrics), summed over webhooks and outcomes: upper bound in seconds → cumulative count. */
+async function webhookBuckets(port: string, ca: string): Promise<Map<string, number>> {
+  const text = await new Promise<string>((resolve, reject) => {
+    https.get({ host: '127.0.0.1', port, path: '/metrics', ca, agent: false }, (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+  const buckets = new Map<string, number>();
+  for (const match of text.matchAll(/^landlord_admission_review_seconds_bucket\{.*le="([^"]+)"\} (\d+)$/gm)) {
+    buckets.set(match[1]!, (buckets.get(match[1]!) ?? 0) + Number(match[2]));
+  }
+  return buckets;
+}
+
+/** The smallest bucket bound holding `p` percent of the reviews between two scrapes, as text. */
+function bucketPercentile(before: Map<string, number>, after: Map<string, number>, p: number): string {
+  const deltas = [...after].map(([bound, count]) => [bound, count - (before.get(bound) ?? 0)] as const);
+  const total = deltas.find(([bound]) => bound === '+Inf')?.[1] ?? 0;
+  const bound = deltas.find(([, count]) => count >= (p / 100) * total)?.[0];
+  return bound === undefined || bound === '+Inf' ? `> the largest bound` : `≤ ${Number(bound) * 1000} ms`;
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
@@ -158,7 +182,9 @@ try {
     await steadyLoad(admin, 'plain');
     const without = await measured('plain');
     await steadyLoad(admin, tenant.namespace);
+    const reviewsBefore = await webhookBuckets(port, root.certificate);
     const withWebhook = await measured(tenant.namespace);
+    const reviewsAfter = await webhookBuckets(port, root.certificate);
     const a = summary(without);
     const b = summary(withWebhook);
     console.log(`admission latency, ${rate} pod creates/s (dry run) for ${seconds} s each, ${availableParallelism()} CPUs, open loop, load average ${loadavg()[0]?.toFixed(1)} at the end`);
@@ -166,6 +192,7 @@ try {
     console.log(`  with landlord webhooks p50 ${b.p50.toFixed(2)} ms   p99 ${b.p99.toFixed(2)} ms   (${withWebhook.latencies.length} ok, ${withWebhook.mutated} mutated, ${withWebhook.injected} with a sidecar, ${withWebhook.failures} failed)`);
     console.log(`  difference            p50 +${(b.p50 - a.p50).toFixed(2)} ms   p99 +${(b.p99 - a.p99).toFixed(2)} ms`);
     console.log(`  ratio                 p50 ×${(b.p50 / a.p50).toFixed(2)}   p99 ×${(b.p99 / a.p99).toFixed(2)}`);
+    console.log(`  the webhook's own time per review, arrival to answer (its /metrics buckets): p50 ${bucketPercentile(reviewsBefore, reviewsAfter, 50)}, p99 ${bucketPercentile(reviewsBefore, reviewsAfter, 99)} (${(reviewsAfter.get('+Inf') ?? 0) - (reviewsBefore.get('+Inf') ?? 0)} reviews)`);
     console.log(`  CPU per 1,000 creates, API server alone: ${without.cpu}`);
     console.log(`  CPU per 1,000 creates, with webhooks:    ${withWebhook.cpu}`);
     for (const [label, result] of [['alone', without], ['webhooks', withWebhook]] as const) {

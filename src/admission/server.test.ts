@@ -27,6 +27,23 @@ function call(port: number, ca: string, method: string, route: string, body?: Bu
   });
 }
 
+function metricsText(port: number, ca: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    https.get({ host: '127.0.0.1', port, path: '/metrics', ca, agent: false }, (res) => {
+      assert.match(String(res.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve(text));
+    }).on('error', reject);
+  });
+}
+
+/** The value of one sample line (`name{labels}`), 0 when absent. */
+function sample(text: string, series: string): number {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
 const review = (object: ReturnType<typeof request>) => JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: object });
 
 describe('webhook server', () => {
@@ -72,6 +89,19 @@ describe('webhook server', () => {
     assert.equal(response.patchType, 'JSONPatch');
     const ops = JSON.parse(Buffer.from(response.patch, 'base64').toString()) as Array<{ path: string }>;
     assert.deepEqual(ops.map((op) => op.path).sort(), ['/spec/containers/0/securityContext', '/spec/securityContext']);
+  });
+
+  it('serves /metrics: review durations by webhook and outcome, denials by rule', async () => {
+    const before = await metricsText(port, root.certificate);
+    await call(port, root.certificate, 'POST', '/validate', review(request('CREATE', pod({ ...compliantPodSpec(), hostIPC: true }))));
+    await call(port, root.certificate, 'POST', '/mutate', review(request('CREATE', pod({ containers: [{ name: 'a', image: 'a', imagePullPolicy: 'Never' }] }))));
+    const after = await metricsText(port, root.certificate);
+    const delta = (series: string) => sample(after, series) - sample(before, series);
+    assert.equal(delta('landlord_admission_review_seconds_count{webhook="validate",allowed="false"}'), 1);
+    assert.equal(delta('landlord_admission_review_seconds_count{webhook="mutate",allowed="true"}'), 1);
+    assert.equal(delta('landlord_admission_review_seconds_bucket{webhook="mutate",allowed="true",le="+Inf"}'), 1);
+    assert.ok(sample(after, 'landlord_admission_review_seconds_sum{webhook="mutate",allowed="true"}') > 0);
+    assert.equal(delta('landlord_admission_denials_total{rule="baseline/hostNamespaces"}'), 1);
   });
 
   it('refuses a body that is not an AdmissionReview v1 with a coded 400', async () => {

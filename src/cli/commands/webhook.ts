@@ -18,7 +18,8 @@ export function registerWebhookCommands(program: Command): void {
     .option('--sidecar-image-pull-policy <policy>', 'Always | IfNotPresent | Never, for the injected sidecars', defaultSidecarSettings.imagePullPolicy)
     .option('--router-source-cidr <cidr>', 'the edge router\'s source addresses: the only PROXY v2 peers sidecars trust', defaultSidecarSettings.routerSourceCidr)
     .addHelpText('after', `
-Routes: POST /validate, POST /mutate (AdmissionReview admission.k8s.io/v1), GET /healthz.
+Routes: POST /validate, POST /mutate (AdmissionReview admission.k8s.io/v1), GET /healthz,
+GET /metrics (Prometheus: review durations by webhook and outcome, denials by rule).
 See docs/admission.md for what is enforced and how the webhooks are registered.
 
 Example:
