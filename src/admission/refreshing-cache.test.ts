@@ -9,6 +9,17 @@ function manualReader() {
   return { reads, read };
 }
 
+/** A cache (TTL 1000 ms) on a hand-moved clock holding `acme` = 'v1', read at time 0 (the reader's first read). */
+async function cachedAtZero() {
+  const clock = { now: 0 };
+  const reader = manualReader();
+  const cache = refreshingCache(reader.read, { ttlMs: 1000, now: () => clock.now });
+  const first = cache.get('acme');
+  reader.reads[0]!.resolve('v1');
+  await first;
+  return { clock, reader, cache };
+}
+
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('refreshingCache', () => {
@@ -27,32 +38,22 @@ describe('refreshingCache', () => {
   });
 
   it('in the second half answers at once from the entry and refreshes it in the background, once', async () => {
-    let clock = 0;
-    const reader = manualReader();
-    const cache = refreshingCache(reader.read, { ttlMs: 1000, now: () => clock });
-    const first = cache.get('acme');
-    reader.reads[0]!.resolve('v1');
-    await first;
-    clock = 600;
+    const { clock, reader, cache } = await cachedAtZero();
+    clock.now = 600;
     assert.equal(await cache.get('acme'), 'v1', 'answered without waiting for the refresh');
     assert.equal(await cache.get('acme'), 'v1');
     assert.equal(reader.reads.length, 2, 'one refresh however many lookups');
     reader.reads[1]!.resolve('v2');
     await settle();
     assert.equal(await cache.get('acme'), 'v2');
-    clock = 1050;
+    clock.now = 1050;
     assert.equal(await cache.get('acme'), 'v2', 'the refreshed entry counts from its own read (600): still in its first half');
     assert.equal(reader.reads.length, 2);
   });
 
   it('never serves an entry older than the TTL: after it a lookup waits for a fresh read', async () => {
-    let clock = 0;
-    const reader = manualReader();
-    const cache = refreshingCache(reader.read, { ttlMs: 1000, now: () => clock });
-    const first = cache.get('acme');
-    reader.reads[0]!.resolve('v1');
-    await first;
-    clock = 5000;
+    const { clock, reader, cache } = await cachedAtZero();
+    clock.now = 5000;
     const late = cache.get('acme');
     assert.equal(reader.reads.length, 2);
     reader.reads[1]!.resolve('v2');

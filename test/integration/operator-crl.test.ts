@@ -16,6 +16,7 @@ import {
 import { eventually, testCluster } from '../support/cluster.ts';
 import { installCrds, tenant, untilReady, withNamespaces } from '../support/tenants.ts';
 import { loadKubeconfigFile } from '../../src/shared/kubeconfig.ts';
+import { settled } from '../support/operator.ts';
 
 type SecretObject = KubeObject & { type?: string; data?: Record<string, string> };
 type ConfigMapObject = KubeObject & { data?: Record<string, string> };
@@ -146,13 +147,3 @@ describe('CRLs signed again before nextUpdate', () => {
     assert.ok((revocationListNumber(resigned.rootCrl) ?? 0n) > (revocationListNumber(rootByHand) ?? 0n));
   });
 });
-
-/** Idle for five consecutive looks 100 ms apart (events of the last writes have arrived). */
-async function settled(operator: Operator): Promise<void> {
-  let quiet = 0;
-  for (let attempt = 0; attempt < 600 && quiet < 5; attempt++) {
-    quiet = operator.isIdle() ? quiet + 1 : 0;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  if (quiet < 5) throw new Error('the operator did not settle within 60 s');
-}

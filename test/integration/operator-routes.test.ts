@@ -24,6 +24,7 @@ import { createLogger } from '../../src/shared/log.ts';
 import { eventually, testCluster } from '../support/cluster.ts';
 import { installCrds, tenant, untilReady, withNamespaces } from '../support/tenants.ts';
 import { loadKubeconfigFile } from '../../src/shared/kubeconfig.ts';
+import { settled } from '../support/operator.ts';
 
 type RouteObject = Route & KubeObject;
 type SecretObject = KubeObject & { type?: string; data?: Record<string, string> };
@@ -316,14 +317,3 @@ function reconcileCount(operator: Operator, controller: string): number {
   const text = operator.metrics.render();
   return [...text.matchAll(new RegExp(`^landlord_operator_reconciles_total\\{controller="${controller}",[^}]*\\} (\\d+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
 }
-
-/** Idle for five consecutive looks 100 ms apart (events of the last writes have arrived). */
-async function settled(operator: Operator): Promise<void> {
-  let quiet = 0;
-  for (let attempt = 0; attempt < 600 && quiet < 5; attempt++) {
-    quiet = operator.isIdle() ? quiet + 1 : 0;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  if (quiet < 5) throw new Error('the operator did not settle within 60 s');
-}
-

@@ -17,6 +17,7 @@ import { loadKubeconfigFile } from '../../src/shared/kubeconfig.ts';
 import {
   condition, installCrds, tenant, untilReady, withAllowFrom, withDomains, withInternetEgress, withNamespaces, withOwnerGroups, withQuota,
 } from '../support/tenants.ts';
+import { settled } from '../support/operator.ts';
 
 type TenantObject = Tenant & KubeObject;
 const run = Math.random().toString(36).slice(2, 6);
@@ -268,14 +269,4 @@ async function expectTenantCa(kube: KubeClient, name: string, ready: TenantObjec
 function reconcileCount(operator: Operator): number {
   const text = operator.metrics.render();
   return [...text.matchAll(/^landlord_operator_reconciles_total\{[^}]*\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
-}
-
-/** Idle for five consecutive looks 100 ms apart (events of the last writes have arrived). */
-async function settled(operator: Operator): Promise<void> {
-  let quiet = 0;
-  for (let attempt = 0; attempt < 600 && quiet < 5; attempt++) {
-    quiet = operator.isIdle() ? quiet + 1 : 0;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  if (quiet < 5) throw new Error('the operator did not settle within 60 s');
 }

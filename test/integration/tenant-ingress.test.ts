@@ -21,6 +21,7 @@ import { silentLogger } from '../../src/shared/log.ts';
 import { eventually, testCluster } from '../support/cluster.ts';
 import { installCrds, tenant, untilReady, withNamespaces } from '../support/tenants.ts';
 import { loadKubeconfigFile } from '../../src/shared/kubeconfig.ts';
+import { settled } from '../support/operator.ts';
 
 const run = Math.random().toString(36).slice(2, 6);
 const name = `ing${run}`;
@@ -224,13 +225,3 @@ describe('tenant ingress on the Kubernetes API', () => {
     assert.ok(gone instanceof Error && /unrecognized name/i.test(gone.message), describeOutcome(gone));
   });
 });
-
-/** Idle for five consecutive looks 100 ms apart (events of the last writes have arrived). */
-async function settled(operator: Operator): Promise<void> {
-  let quiet = 0;
-  for (let attempt = 0; attempt < 600 && quiet < 5; attempt++) {
-    quiet = operator.isIdle() ? quiet + 1 : 0;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  if (quiet < 5) throw new Error('the operator did not settle within 60 s');
-}
