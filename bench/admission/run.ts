@@ -3,22 +3,26 @@
  * accumulates) sent at a steady rate for a bounded duration, open loop (a request is sent on
  * schedule whether or not earlier ones have answered), p50/p99 of the client-observed latency.
  *
- * Side by side in the same run: the same requests into a namespace no webhook selects (the API
- * server alone), then into a tenant namespace where the mutating and validating webhooks are
- * called, reported as a difference and a ratio. The tenant namespace has a sidecar Route whose
- * Service selects the pods, so every create also gathers Routes and Services and gets a TLS
- * sidecar injected (the heaviest mutation path). The webhook runs as its own process
- * (`landlord webhook`), as in production, so it does not share the load generator's event loop.
+ * Side by side in the same run, the same requests into three namespaces:
+ *   - one no webhook selects: the API server alone;
+ *   - one selected by a reference webhook that admits everything unchanged (reference-webhook.ts),
+ *     called as landlord's are (a mutating and a validating call per pod): what any webhook costs;
+ *   - a tenant namespace, where landlord's mutating and validating webhooks are called. It has a
+ *     sidecar Route whose Service selects the pods, so every create also gathers Routes and
+ *     Services and gets a TLS sidecar injected (the heaviest mutation path).
+ * The three take turns in rounds (each configuration gets `seconds` in all), so a pause of the
+ * shared machine falls on each of them alike rather than on whichever happened to be running.
+ * Both webhooks run as processes of their own (`landlord webhook`, as in production), and the
+ * load generator runs in a worker thread (load.ts), so none shares another's event loop or heap.
  * A plain script, not a test:
  *   node bench/admission/run.ts [requestsPerSecond=200] [seconds=15]
  */
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import https from 'node:https';
 import { availableParallelism, loadavg } from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -29,72 +33,53 @@ import { createRootCa, issuePlatformServingCertificate, loadAuthority } from '..
 import { tenantFixture, waitUntilCalled } from '../../test/support/admission.ts';
 import { installCrds } from '../../test/support/tenants.ts';
 import { cpuSeconds } from '../support/proc.ts';
+import { runLoad, type LoadPlan, type LoadResult } from './load.ts';
+import { probePodName, probeWarning } from './reference-webhook.ts';
 
 const rate = Number(process.argv[2] ?? 200);
 const seconds = Number(process.argv[3] ?? 15);
+const rounds = 3;
 
-/** A pod the mutating webhook patches (no pull policy, no seccomp; a sidecar in the tenant namespace) and the validating one then admits. */
-const defaultablePod = (index: number) => JSON.stringify({
-  apiVersion: 'v1', kind: 'Pod', metadata: { name: `bench-${index}`, labels: { app: 'bench' } },
-  spec: { containers: [{ name: 'app', image: 'registry.example/app:1', ports: [{ name: 'http', containerPort: 8080 }], resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
-});
-
-interface Result {
-  latencies: number[];
-  /** Answers showing the mutating webhook's defaults: proof the webhooks were on the path. */
-  mutated: number;
-  /** Answers carrying an injected TLS sidecar. */
-  injected: number;
-  failures: number;
-  firstFailure?: string;
-}
-
-async function steadyLoad(config: KubeConfig, namespace: string): Promise<Result> {
+/** The plan for one round of creates into `namespace`, with the admin's credentials. */
+async function planFor(config: KubeConfig, namespace: string): Promise<LoadPlan> {
   const cluster = config.getCurrentCluster();
   if (!cluster) throw new Error('no current cluster');
-  const url = new URL(`/api/v1/namespaces/${namespace}/pods?dryRun=All`, cluster.server);
-  const options: https.RequestOptions = { method: 'POST', host: url.hostname, port: url.port, path: `${url.pathname}${url.search}` };
+  const options: https.RequestOptions = {};
   await config.applyToHTTPSOptions(options);
-  options.agent = new https.Agent({ keepAlive: true, maxSockets: 64 });
-  const total = Math.round(rate * seconds);
-  const result: Result = { latencies: [], mutated: 0, injected: 0, failures: 0 };
-  const started = performance.now();
-  const inFlight: Array<Promise<void>> = [];
-  for (let index = 0; index < total; index++) {
-    const due = started + (index * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 0) await sleep(wait);
-    inFlight.push(new Promise<void>((resolve) => {
-      const body = defaultablePod(index);
-      const sent = performance.now();
-      const request = https.request({ ...options, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => {
-          if (response.statusCode === 201) {
-            result.latencies.push(performance.now() - sent);
-            if (Buffer.concat(chunks).includes('RuntimeDefault')) result.mutated++;
-            if (Buffer.concat(chunks).includes('landlord-sidecar-0')) result.injected++;
-          }
-          else {
-            result.failures++;
-            result.firstFailure ??= `${response.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 300)}`;
-          }
-          resolve();
-        });
-      });
-      request.setTimeout(30_000, () => request.destroy(new Error('timed out')));
-      request.on('error', (error) => {
-        result.failures++;
-        result.firstFailure ??= error.message;
-        resolve();
-      });
-      request.end(body);
-    }));
+  const url = new URL(`/api/v1/namespaces/${namespace}/pods?dryRun=All`, cluster.server).href;
+  return { url, tls: { ca: options.ca, cert: options.cert, key: options.key }, requestsPerSecond: rate, seconds: seconds / rounds };
+}
+
+/** Starts a webhook process and resolves with its port, read from the `"address"` it logs on stderr. */
+function startWebhook(argv: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; port: Promise<string> } {
+  const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const port = new Promise<string>((resolve, reject) => {
+    let logged = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      logged += chunk.toString();
+      const match = /"address":"127\.0\.0\.1:(\d+)"/.exec(logged);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once('exit', () => reject(new Error(`${argv.join(' ')} exited: ${logged}`)));
+  });
+  return { child, port };
+}
+
+/** Webhook registration is asynchronous in the API server: waits until a probe pod's create comes back with the reference webhook's warning. */
+async function waitUntilReferenceCalled(plan: LoadPlan): Promise<void> {
+  const url = new URL(plan.url);
+  const body = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: probePodName }, spec: { containers: [{ name: 'a', image: 'a' }] } });
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const warning = await new Promise<string>((resolve, reject) => {
+      https.request({ ...plan.tls, method: 'POST', host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, headers: { 'content-type': 'application/json' } }, (response) => {
+        response.resume();
+        resolve(String(response.headers.warning ?? ''));
+      }).on('error', reject).end(body);
+    });
+    if (warning.includes(probeWarning)) return;
+    await sleep(100);
   }
-  await Promise.all(inFlight);
-  options.agent.destroy();
-  return result;
+  throw new Error('the API server did not call the reference webhook within 100 tries');
 }
 
 /** The webhook's own review-duration buckets (its /metrics), summed over webhooks and outcomes: upper bound in seconds → cumulative count. */
@@ -125,83 +110,116 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-function summary(result: Result): { p50: number; p99: number } {
-  const sorted = [...result.latencies].sort((a, b) => a - b);
+/** One configuration's rounds pooled, and the CPU seconds each process spent meanwhile. */
+interface Pooled {
+  readonly name: string;
+  readonly namespace: string;
+  latencies: number[];
+  mutated: number;
+  injected: number;
+  failures: number;
+  firstFailure: string | undefined;
+  lags: LoadResult['lags'];
+  readonly cpu: number[];
+}
+
+function pool(into: Pooled, round: LoadResult): void {
+  into.latencies.push(...round.latencies);
+  into.mutated += round.mutated;
+  into.injected += round.injected;
+  into.failures += round.failures;
+  into.firstFailure ??= round.firstFailure;
+  into.lags.push(...round.lags);
+}
+
+function summary(pooled: Pooled): { p50: number; p99: number } {
+  const sorted = [...pooled.latencies].sort((a, b) => a - b);
   return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
 }
 
+const ms = (value: number): string => `${value.toFixed(2)} ms`;
+const added = (value: number, base: number): string => `${value >= base ? '+' : '−'}${Math.abs(value - base).toFixed(2)} ms`;
+
 const cluster = await startCluster({ name: 'bench-admission', node: false });
+const webhooks: ChildProcess[] = [];
+const certDir = await mkdtemp(path.join(tmpdir(), 'landlord-webhook-bench-'));
 try {
   const admin = cluster.kubeConfig();
   const core = admin.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: 'plain' } } });
   await installCrds(admin);
   const tenant = await tenantFixture(cluster, 'benchacme');
+  const reference = await tenantFixture(cluster, 'benchref');
   const custom = admin.makeApiClient(CustomObjectsApi);
   await custom.createClusterCustomObject({ group: 'landlord.dev', version: 'v1alpha1', plural: 'tenants', body: { apiVersion: 'landlord.dev/v1alpha1', kind: 'Tenant', metadata: { name: 'benchacme' }, spec: { owners: {}, domains: ['*.benchacme.example'] } } });
   await core.createNamespacedService({ namespace: tenant.namespace, body: { metadata: { name: 'bench' }, spec: { selector: { app: 'bench' }, ports: [{ port: 80, targetPort: 'http' }] } } });
   await custom.createNamespacedCustomObject({ group: 'landlord.dev', version: 'v1alpha1', namespace: tenant.namespace, plural: 'routes', body: { apiVersion: 'landlord.dev/v1alpha1', kind: 'Route', metadata: { name: 'bench' }, spec: { hostname: 'bench.benchacme.example', protocol: 'tls', backend: { service: 'bench', port: 80 } } } });
   while (!(await core.readNamespacedServiceAccount({ namespace: 'plain', name: 'default' }).then(() => true, () => false))) await sleep(200);
-  const certDir = await mkdtemp(path.join(tmpdir(), 'landlord-webhook-bench-'));
   const root = await createRootCa();
   const serving = await issuePlatformServingCertificate(await loadAuthority(root), { dns: [], ip: ['127.0.0.1'] });
   await writeFile(path.join(certDir, 'tls.crt'), serving.certificate);
   await writeFile(path.join(certDir, 'tls.key'), serving.privateKey ?? '');
   const main = path.join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
-  const webhook = spawn(process.execPath, [main, 'webhook', '--cert-dir', certDir, '--listen', '127.0.0.1:0'], { env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath } });
-  try {
-    const port = await new Promise<string>((resolve, reject) => {
-      let logged = '';
-      webhook.stderr.on('data', (chunk: Buffer) => {
-        logged += chunk.toString();
-        const match = /"address":"127\.0\.0\.1:(\d+)"/.exec(logged);
-        if (match?.[1]) resolve(match[1]);
-      });
-      webhook.once('exit', () => reject(new Error(`landlord webhook exited: ${logged}`)));
-    });
-    const { mutating, validating } = webhookConfigurations({ client: { url: `https://127.0.0.1:${port}`, caPem: root.certificate }, tenants: ['benchacme'] });
-    const registrations = admin.makeApiClient(AdmissionregistrationV1Api);
+  const landlord = startWebhook([main, 'webhook', '--cert-dir', certDir, '--listen', '127.0.0.1:0'], { ...process.env, KUBECONFIG: cluster.kubeconfigPath });
+  const referenceWebhook = startWebhook([path.join(import.meta.dirname, 'reference-webhook.ts'), certDir], process.env);
+  webhooks.push(landlord.child, referenceWebhook.child);
+  const [port, referencePort] = await Promise.all([landlord.port, referenceWebhook.port]);
+  const registrations = admin.makeApiClient(AdmissionregistrationV1Api);
+  for (const [url, name, tenants] of [[`https://127.0.0.1:${port}`, 'landlord-admission', ['benchacme']], [`https://127.0.0.1:${referencePort}`, 'bench-reference', ['benchref']]] as const) {
+    const { mutating, validating } = webhookConfigurations({ name, client: { url, caPem: root.certificate }, tenants });
     await registrations.createMutatingWebhookConfiguration({ body: mutating });
     await registrations.createValidatingWebhookConfiguration({ body: validating });
-    await waitUntilCalled(cluster, tenant.namespace);
-    const ofProcess = (pid: number) => () => cpuSeconds(pid);
-    const processes = [
-      ...cluster.daemons().filter((daemon) => daemon.name === 'kube-apiserver' || daemon.name === 'etcd').map((daemon) => ({ name: daemon.name, cpu: ofProcess(daemon.pid) })),
-      { name: 'webhook', cpu: ofProcess(webhook.pid ?? 0) },
-      // This process alone: the webhook is its child, so not its process tree.
-      { name: 'load generator', cpu: () => { const usage = process.cpuUsage(); return (usage.user + usage.system) / 1e6; } },
-    ];
-    /** The load into `namespace` and the CPU seconds each process spent per 1,000 pod creates meanwhile. */
-    const measured = async (namespace: string) => {
+  }
+  await waitUntilCalled(cluster, tenant.namespace);
+  await waitUntilReferenceCalled(await planFor(admin, reference.namespace));
+  const ofProcess = (pid: number) => () => cpuSeconds(pid);
+  const processes = [
+    ...cluster.daemons().filter((daemon) => daemon.name === 'kube-apiserver' || daemon.name === 'etcd').map((daemon) => ({ name: daemon.name, cpu: ofProcess(daemon.pid) })),
+    { name: 'landlord webhook', cpu: ofProcess(landlord.child.pid ?? 0) },
+    { name: 'reference webhook', cpu: ofProcess(referenceWebhook.child.pid ?? 0) },
+    // This process (its worker included): the webhooks are its children, so not its process tree.
+    { name: 'load generator', cpu: () => { const usage = process.cpuUsage(); return (usage.user + usage.system) / 1e6; } },
+  ];
+  const configurations: Pooled[] = [
+    ['API server alone', 'plain'],
+    ['reference webhooks (admit all)', reference.namespace],
+    ['landlord webhooks', tenant.namespace],
+  ].map(([name, namespace]) => ({ name: name!, namespace: namespace!, latencies: [], mutated: 0, injected: 0, failures: 0, firstFailure: undefined, lags: [], cpu: processes.map(() => 0) }));
+  // Warm every path (connections, caches) before measuring.
+  for (const configuration of configurations) await runLoad(await planFor(admin, configuration.namespace));
+  const reviewsBefore = await webhookBuckets(port, root.certificate);
+  for (let round = 0; round < rounds; round += 1) {
+    for (const configuration of configurations) {
       const before = processes.map((measure) => measure.cpu());
-      const result = await steadyLoad(admin, namespace);
-      const per1000 = processes.map((measure, i) => `${measure.name} ${((measure.cpu() - (before[i] ?? 0)) * 1000 / (rate * seconds)).toFixed(2)} s`);
-      return { ...result, cpu: per1000.join(', ') };
-    };
-    // Warm both paths (connections, caches) before measuring.
-    await steadyLoad(admin, 'plain');
-    const without = await measured('plain');
-    await steadyLoad(admin, tenant.namespace);
-    const reviewsBefore = await webhookBuckets(port, root.certificate);
-    const withWebhook = await measured(tenant.namespace);
-    const reviewsAfter = await webhookBuckets(port, root.certificate);
-    const a = summary(without);
-    const b = summary(withWebhook);
-    console.log(`admission latency, ${rate} pod creates/s (dry run) for ${seconds} s each, ${availableParallelism()} CPUs, open loop, load average ${loadavg()[0]?.toFixed(1)} at the end`);
-    console.log(`  API server alone      p50 ${a.p50.toFixed(2)} ms   p99 ${a.p99.toFixed(2)} ms   (${without.latencies.length} ok, ${without.mutated} mutated, ${without.failures} failed)`);
-    console.log(`  with landlord webhooks p50 ${b.p50.toFixed(2)} ms   p99 ${b.p99.toFixed(2)} ms   (${withWebhook.latencies.length} ok, ${withWebhook.mutated} mutated, ${withWebhook.injected} with a sidecar, ${withWebhook.failures} failed)`);
-    console.log(`  difference            p50 +${(b.p50 - a.p50).toFixed(2)} ms   p99 +${(b.p99 - a.p99).toFixed(2)} ms`);
-    console.log(`  ratio                 p50 ×${(b.p50 / a.p50).toFixed(2)}   p99 ×${(b.p99 / a.p99).toFixed(2)}`);
-    console.log(`  the webhook's own time per review, arrival to answer (its /metrics buckets): p50 ${bucketPercentile(reviewsBefore, reviewsAfter, 50)}, p99 ${bucketPercentile(reviewsBefore, reviewsAfter, 99)} (${(reviewsAfter.get('+Inf') ?? 0) - (reviewsBefore.get('+Inf') ?? 0)} reviews)`);
-    console.log(`  CPU per 1,000 creates, API server alone: ${without.cpu}`);
-    console.log(`  CPU per 1,000 creates, with webhooks:    ${withWebhook.cpu}`);
-    for (const [label, result] of [['alone', without], ['webhooks', withWebhook]] as const) {
-      if (result.firstFailure) console.log(`  first failure (${label}): ${result.firstFailure}`);
+      pool(configuration, await runLoad(await planFor(admin, configuration.namespace)));
+      processes.forEach((measure, i) => (configuration.cpu[i]! += measure.cpu() - before[i]!));
     }
-  } finally {
-    webhook.kill('SIGTERM');
-    await rm(certDir, { recursive: true, force: true });
+  }
+  const reviewsAfter = await webhookBuckets(port, root.certificate);
+
+  const [alone, admitAll, ours] = configurations.map(summary) as [ReturnType<typeof summary>, ReturnType<typeof summary>, ReturnType<typeof summary>];
+  console.log(`admission latency, ${rate} pod creates/s (dry run), ${seconds} s per configuration in ${rounds} interleaved rounds, ${availableParallelism()} CPUs, open loop, load average ${loadavg()[0]?.toFixed(1)} at the end`);
+  console.log('  configuration                     p50         p99         added to the API server alone (p50 / p99)');
+  configurations.forEach((configuration, i) => {
+    const { p50, p99 } = summary(configuration);
+    const addedText = i === 0 ? '' : `${added(p50, alone.p50)} / ${added(p99, alone.p99)}`;
+    console.log(`  ${configuration.name.padEnd(32)}  ${ms(p50).padEnd(10)}  ${ms(p99).padEnd(10)}  ${addedText}`);
+  });
+  console.log(`  landlord over the reference: p50 ${added(ours.p50, admitAll.p50)}, p99 ${added(ours.p99, admitAll.p99)}`);
+  for (const configuration of configurations) {
+    const extra = configuration.namespace === tenant.namespace ? `, ${configuration.mutated} mutated, ${configuration.injected} with a sidecar` : '';
+    console.log(`  ${configuration.name}: ${configuration.latencies.length} ok${extra}, ${configuration.failures} failed; the load generator's own event-loop pauses (they count as latency): ${configuration.lags.length} over 5 ms, longest ${Math.max(0, ...configuration.lags.map(([, late]) => late))} ms`);
+  }
+  console.log(`  landlord's own time per review, arrival to answer (its /metrics buckets): p50 ${bucketPercentile(reviewsBefore, reviewsAfter, 50)}, p99 ${bucketPercentile(reviewsBefore, reviewsAfter, 99)} (${(reviewsAfter.get('+Inf') ?? 0) - (reviewsBefore.get('+Inf') ?? 0)} reviews)`);
+  console.log('  CPU seconds per 1,000 creates:');
+  for (const configuration of configurations) {
+    console.log(`    ${configuration.name.padEnd(32)}  ${processes.map((measure, i) => `${measure.name} ${(configuration.cpu[i]! * 1000 / (rate * seconds)).toFixed(2)}`).join(', ')}`);
+  }
+  for (const configuration of configurations) {
+    if (configuration.firstFailure) console.log(`  first failure (${configuration.name}): ${configuration.firstFailure}`);
   }
 } finally {
+  for (const webhook of webhooks) webhook.kill('SIGTERM');
+  await rm(certDir, { recursive: true, force: true });
   await cluster.stop();
 }
