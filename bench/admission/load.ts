@@ -6,13 +6,15 @@
  * Why a worker: latency measured by a client includes the client's own pauses. In the bench's
  * main thread, whose heap holds the Kubernetes client and the cluster handle, major garbage
  * collections of 5–11 ms delayed the handling of answers and showed up as slow creates. A worker
- * has a heap of its own with only this loop in it. It also watches its event loop and reports
- * every lag over `lagThresholdMs`, so a reader can tell the generator's pauses from the system's.
+ * has a heap of its own with only this loop in it. It also reports every create it sent more than
+ * `latenessThresholdMs` after its due time: a pause of its own event loop (a collection, a burst of
+ * answers to read) delays the next send, so a reader can tell the generator's pauses from the
+ * system's without a timer of its own waking the machine.
  */
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 
 export interface LoadPlan {
   /** `https://host:port/api/v1/namespaces/NS/pods?dryRun=All` */
@@ -32,11 +34,11 @@ export interface LoadResult {
   readonly injected: number;
   readonly failures: number;
   readonly firstFailure: string | undefined;
-  /** The generator's own event-loop lags over the threshold: [ms after start, ms late]. */
-  readonly lags: Array<[number, number]>;
+  /** Creates sent more than the threshold after their due time: [ms after start, ms late]. */
+  readonly lateSends: Array<[number, number]>;
 }
 
-const lagThresholdMs = 5;
+const latenessThresholdMs = 5;
 
 /** A pod the mutating webhook patches (no pull policy, no seccomp; a sidecar in the tenant namespace) and the validating one then admits. */
 function defaultablePod(index: number): string {
@@ -46,17 +48,27 @@ function defaultablePod(index: number): string {
   });
 }
 
-/** Runs `plan` in a fresh worker and resolves with what it measured. */
-export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
-  const worker = new Worker(new URL(import.meta.url), { workerData: plan });
-  try {
-    return await new Promise<LoadResult>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`the load generator exited with ${code} before reporting`)));
+/** One worker thread, kept for all the rounds of a run so that every round meets warm code. */
+export class LoadGenerator {
+  readonly #worker = new Worker(new URL(import.meta.url));
+
+  /** Runs `plan` (one at a time) and resolves with what the worker measured. */
+  run(plan: LoadPlan): Promise<LoadResult> {
+    return new Promise<LoadResult>((resolve, reject) => {
+      const onExit = (code: number): void => reject(new Error(`the load generator exited with ${code} before reporting`));
+      this.#worker.once('error', reject);
+      this.#worker.once('exit', onExit);
+      this.#worker.once('message', (result: LoadResult) => {
+        this.#worker.off('error', reject);
+        this.#worker.off('exit', onExit);
+        resolve(result);
+      });
+      this.#worker.postMessage(plan);
     });
-  } finally {
-    await worker.terminate();
+  }
+
+  async close(): Promise<void> {
+    await this.#worker.terminate();
   }
 }
 
@@ -66,26 +78,22 @@ async function generate(plan: LoadPlan): Promise<LoadResult> {
   const base: https.RequestOptions = { ...plan.tls, method: 'POST', host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, agent };
   const total = Math.round(plan.requestsPerSecond * plan.seconds);
   const latencies: number[] = [];
-  const lags: Array<[number, number]> = [];
+  const lateSends: Array<[number, number]> = [];
   let mutated = 0;
   let injected = 0;
   let failures = 0;
   let firstFailure: string | undefined;
   const started = performance.now();
-  let lastTick = started;
-  const lagWatch = setInterval(() => {
-    const now = performance.now();
-    if (now - lastTick > lagThresholdMs + 1) lags.push([Math.round(lastTick - started), Math.round(now - lastTick - 1)]);
-    lastTick = now;
-  }, 1);
   const fail = (reason: string): void => {
     failures += 1;
     firstFailure ??= reason;
   };
   const inFlight: Array<Promise<void>> = [];
   for (let index = 0; index < total; index += 1) {
-    const wait = started + (index * 1000) / plan.requestsPerSecond - performance.now();
+    const due = started + (index * 1000) / plan.requestsPerSecond;
+    const wait = due - performance.now();
     if (wait > 0) await sleep(wait);
+    else if (-wait > latenessThresholdMs) lateSends.push([Math.round(due - started), Math.round(-wait)]);
     const body = defaultablePod(index);
     inFlight.push(new Promise<void>((resolve) => {
       const sent = performance.now();
@@ -114,9 +122,11 @@ async function generate(plan: LoadPlan): Promise<LoadResult> {
     }));
   }
   await Promise.all(inFlight);
-  clearInterval(lagWatch);
   agent.destroy();
-  return { latencies, mutated, injected, failures, firstFailure, lags };
+  return { latencies, mutated, injected, failures, firstFailure, lateSends };
 }
 
-if (!isMainThread && parentPort) parentPort.postMessage(await generate(workerData as LoadPlan));
+if (!isMainThread && parentPort) {
+  const port = parentPort;
+  port.on('message', (plan: LoadPlan) => void generate(plan).then((result) => port.postMessage(result)));
+}
