@@ -97,6 +97,12 @@ function peerOf(socket: net.Socket): SocketEndpoint | undefined {
 /** 'close' always follows 'error' and is where a connection notices; this only keeps the error handled. */
 function ignoreError(): void {}
 
+/**
+ * Client bytes held while a routed connection dials (a client rarely sends before the server's
+ * answer); beyond this the client is paused, so a client cannot make the router buffer without bound.
+ */
+const maxHeldBytes = 64 * 1024;
+
 /** Mutable record of one connection, turned into the access-log line at close. */
 class Session implements PendingHandshake {
   readonly env: ConnectionEnvironment;
@@ -112,7 +118,14 @@ class Session implements PendingHandshake {
   settled = false;
   /** Dropped once settled, so a spliced connection does not keep its hello's bytes. */
   #parser: PreambleParser | undefined;
-  readonly #onData = (chunk: Buffer): void => this.#feed(chunk);
+  /**
+   * What the client sent after its preamble while being routed, replayed after it. Holding them
+   * instead of pausing the client keeps its reads running: a pause and resume per connection cost
+   * more than the (rare) bytes.
+   */
+  #held: Buffer[] = [];
+  #heldBytes = 0;
+  readonly #onData = (chunk: Buffer): void => (this.#parser ? this.#feed(chunk) : this.#hold(chunk));
   readonly #onGone = (): void => this.reject('client_closed');
 
   constructor(env: ConnectionEnvironment, listener: RouteProtocol, socket: net.Socket) {
@@ -137,11 +150,26 @@ class Session implements PendingHandshake {
     if (this.#settle()) refuse(this, reason);
   }
 
+  /** Stops reading for the session: hands over what it held (the splice's reads follow on from it), or drops it on refusal. */
+  releaseHeld(): Buffer[] {
+    this.socket.removeListener('data', this.#onData);
+    const held = this.#held;
+    this.#held = [];
+    if (this.#heldBytes >= maxHeldBytes) this.socket.resume();
+    this.#heldBytes = 0;
+    return held;
+  }
+
+  #hold(chunk: Buffer): void {
+    this.#held.push(chunk);
+    this.#heldBytes += chunk.length;
+    if (this.#heldBytes >= maxHeldBytes) this.socket.pause();
+  }
+
   #settle(): boolean {
     if (this.settled) return false;
     this.settled = true;
     this.#parser = undefined;
-    this.socket.removeListener('data', this.#onData);
     this.socket.removeListener('end', this.#onGone);
     this.socket.removeListener('close', this.#onGone);
     this.env.inHandshake.delete(this.socket);
@@ -155,7 +183,6 @@ class Session implements PendingHandshake {
     if (step.kind === 'error') return this.reject(step.reason);
     if (step.reply) this.socket.write(step.reply);
     if (step.kind === 'done' && this.#settle()) {
-      this.socket.pause();
       this.hello = step.preamble.hello;
       const reported = step.preamble.proxyHeader;
       if (reported?.command === 'proxy' && reported.source) this.client = reported.source;
@@ -182,6 +209,7 @@ export function expireHandshakes(inHandshake: ConnectionEnvironment['inHandshake
 
 /** Closes a connection that will not reach a backend: a TLS alert where the client speaks TLS, one metric, one log line. */
 function refuse(session: Session, reason: string): void {
+  session.releaseHeld();
   session.env.metrics.handshakeFailure(session.listener, reason).inc();
   const alert = alertFor[reason];
   const { socket } = session;
@@ -263,7 +291,12 @@ async function connect(session: Session, chosen: Route, preamble: Preamble): Pro
     return false;
   }
   backend.write(preamble.tls);
-  startSplice(session, chosen, backend, preamble.tls.length);
+  let replayed = preamble.tls.length;
+  for (const chunk of session.releaseHeld()) {
+    backend.write(chunk);
+    replayed += chunk.length;
+  }
+  startSplice(session, chosen, backend, replayed);
   return true;
 }
 
@@ -309,7 +342,6 @@ function startSplice(session: Session, chosen: Route, backend: net.Socket, repla
   const joined = new Splice(session.socket, backend, counters, replayed, (end, done) => spliceEnded(session, counters, end, done));
   env.spliced.add(joined);
   env.watchSplices();
-  session.socket.resume();
 }
 
 function spliceEnded(session: Session, counters: RouteCounters, end: SpliceEnd, joined: Splice): void {
