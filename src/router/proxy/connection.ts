@@ -13,11 +13,12 @@ import type net from 'node:net';
 import { encodeProxyV2, type SocketEndpoint } from '../../shared/proxy-protocol.ts';
 import type { RouteProtocol } from '../config/ir.ts';
 import type { Route, RouteTable } from '../config/route-table.ts';
-import { dialFirstAvailable, formatEndpoint, type Dialer } from './dial.ts';
+import { BackendDial, formatEndpoint, type DialContext } from './dial.ts';
 import type { ClientHello } from '../clienthello/parser.ts';
 import { createPreambleParser, sslRequest, type Preamble, type PreambleParser } from './preamble.ts';
 import type { BoundRouterMetrics, RouteCounters } from './router-metrics.ts';
 import { Splice, type SpliceEnd } from './splice.ts';
+import type { Deadline } from './sweep.ts';
 import type { TenantAdmission } from './tenant-admission.ts';
 
 export interface ProxyTimeouts {
@@ -29,10 +30,8 @@ export interface ProxyTimeouts {
   readonly idleMs: number;
 }
 
-/** A connection still in its preamble, as the router's deadline sweep and eviction see it. */
-export interface PendingHandshake {
-  /** `performance.now()` after which the sweep closes it with `handshake_timeout`. */
-  readonly deadline: number;
+/** A connection still in its preamble, as the router's deadline sweep (`expire`: `handshake_timeout`), eviction and drain see it. */
+export interface PendingHandshake extends Deadline {
   reject(reason: string): void;
 }
 
@@ -41,7 +40,7 @@ export interface ConnectionEnvironment {
   readonly table: () => RouteTable | undefined;
   readonly metrics: BoundRouterMetrics;
   readonly admission: TenantAdmission;
-  readonly dialer: Dialer;
+  readonly dial: DialContext;
   readonly timeouts: ProxyTimeouts;
   readonly maxHelloBytes: number | undefined;
   readonly isTrustedProxy: (socket: net.Socket) => boolean;
@@ -150,6 +149,10 @@ class Session implements PendingHandshake {
     if (this.#settle()) refuse(this, reason);
   }
 
+  expire(): void {
+    this.reject('handshake_timeout');
+  }
+
   /** Stops reading for the session: hands over what it held (the splice's reads follow on from it), or drops it on refusal. */
   releaseHeld(): Buffer[] {
     this.socket.removeListener('data', this.#onData);
@@ -186,7 +189,7 @@ class Session implements PendingHandshake {
       this.hello = step.preamble.hello;
       const reported = step.preamble.proxyHeader;
       if (reported?.command === 'proxy' && reported.source) this.client = reported.source;
-      void route(this, step.preamble);
+      route(this, step.preamble);
     }
   }
 }
@@ -197,14 +200,6 @@ export function handleConnection(env: ConnectionEnvironment, listener: RouteProt
   env.inHandshake.set(socket, session);
   env.metrics.inHandshake(listener).inc();
   env.watchHandshakes();
-}
-
-/** Closes every connection in `inHandshake` whose deadline passed; they are in deadline order. */
-export function expireHandshakes(inHandshake: ConnectionEnvironment['inHandshake'], now: number): void {
-  for (const pending of inHandshake.values()) {
-    if (pending.deadline > now) return;
-    pending.reject('handshake_timeout');
-  }
 }
 
 /** Closes a connection that will not reach a backend: a TLS alert where the client speaks TLS, one metric, one log line. */
@@ -242,8 +237,8 @@ function writeAccessLog(session: Session, closeReason: string, bytesFromClient: 
   });
 }
 
-/** Routes by the hello; `preamble` (with the bytes to replay) lives only until they are sent. */
-async function route(session: Session, preamble: Preamble): Promise<void> {
+/** Routes by the hello and dials; `preamble` (with the bytes to replay) lives only until they are sent. */
+function route(session: Session, preamble: Preamble): void {
   const { env } = session;
   const { hello } = preamble;
   env.metrics.helloBytes.observe(hello.byteLength);
@@ -259,36 +254,32 @@ async function route(session: Session, preamble: Preamble): Promise<void> {
     const refusal = env.admission.admit(tenant, table.tenantLimits(tenant));
     if (refusal) return refuse(session, refusal);
   }
-  let spliced = false;
-  try {
-    spliced = await connect(session, chosen, preamble);
-  } finally {
-    if (tenant !== undefined && !spliced) env.admission.release(tenant);
-  }
+  const { socket } = session;
+  new BackendDial(env.dial, chosen.backends, env.nextBackendIndex(chosen), () => socket.destroyed, (dial) => dialled(session, chosen, preamble, dial));
 }
 
-/** Dials and starts the splice; true once the splice owns the connection (and the tenant's admission). */
-async function connect(session: Session, chosen: Route, preamble: Preamble): Promise<boolean> {
+/** The dial ended: prepares the backend (PROXY header, PostgreSQL's SSLRequest) and splices, or refuses. */
+function dialled(session: Session, chosen: Route, preamble: Preamble, dial: BackendDial): void {
   const { env, socket } = session;
-  const dial = await dialFirstAvailable(env.dialer, chosen.backends, env.nextBackendIndex(chosen), env.timeouts.dialMs, () => socket.destroyed);
   for (const failure of dial.failures) env.metrics.dialError(chosen.name, formatEndpoint(failure.endpoint), failure.code).inc();
-  if (!dial.socket || !dial.endpoint) {
-    refuse(session, socket.destroyed ? 'client_closed' : 'dial_failed');
-    return false;
-  }
   const backend = dial.socket;
+  if (!backend || !dial.endpoint) return abandon(session, socket.destroyed ? 'client_closed' : 'dial_failed');
   session.backend = formatEndpoint(dial.endpoint);
   if (!socket.destroyed && chosen.proxyProtocol === 'v2') backend.write(proxyHeaderFor(socket, preamble));
-  if (!socket.destroyed && session.listener === 'postgres' && !(await startBackendTls(backend, env.timeouts.dialMs))) {
+  if (socket.destroyed || session.listener !== 'postgres') return replay(session, chosen, preamble, backend);
+  void startBackendTls(backend, env.timeouts.dialMs).then((started) => {
+    if (started) return replay(session, chosen, preamble, backend);
     backend.destroy();
-    refuse(session, 'backend_refused_tls');
-    return false;
-  }
+    abandon(session, 'backend_refused_tls');
+  });
+}
+
+/** Sends the backend what the client sent so far and hands both sockets to a splice. */
+function replay(session: Session, chosen: Route, preamble: Preamble, backend: net.Socket): void {
   // The splice learns of a close from 'close', so a client gone while we dialled must not reach it.
-  if (socket.destroyed) {
+  if (session.socket.destroyed) {
     backend.destroy();
-    refuse(session, 'client_closed');
-    return false;
+    return abandon(session, 'client_closed');
   }
   backend.write(preamble.tls);
   let replayed = preamble.tls.length;
@@ -297,7 +288,13 @@ async function connect(session: Session, chosen: Route, preamble: Preamble): Pro
     replayed += chunk.length;
   }
   startSplice(session, chosen, backend, replayed);
-  return true;
+}
+
+/** Refuses a routed connection that will not reach a splice, giving its tenant's admission back (the splice does that otherwise). */
+function abandon(session: Session, reason: string): void {
+  const tenant = session.route?.tenant;
+  if (tenant !== undefined) session.env.admission.release(tenant);
+  refuse(session, reason);
 }
 
 /** The address the backend should see: the load balancer's client if one told us, else our peer. */
