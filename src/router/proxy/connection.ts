@@ -5,9 +5,10 @@
  * never touch established connections. Counts metrics on the way and writes one access-log line.
  *
  * Cost per connection matters here (it is what the router spends most of its CPU on): no timer
- * per connection (the router sweeps handshake deadlines and idle splices), metric children bound
- * once per route, the peer address read only when a log line or a PROXY header needs it, and no
- * promise chain held for the life of a spliced connection.
+ * per connection (the router sweeps handshake and dial deadlines and idle splices), no promise on
+ * the TLS path (the dial reports through a callback), the client not paused while it is routed,
+ * metric children bound once per route, and the peer address read only when a log line or a
+ * PROXY header needs it.
  */
 import type net from 'node:net';
 import { encodeProxyV2, type SocketEndpoint } from '../../shared/proxy-protocol.ts';
