@@ -341,9 +341,16 @@ describe('edge router splicing raw bytes', () => {
 
   it('gives up on an endpoint that does not connect within the dial timeout and tries the next', async () => {
     const hung = local(await freePort());
-    // A socket that never connects nor fails: only the dial deadline ends the attempt.
-    const dialer: Dialer = (endpoint) => (endpoint.port === hung.port ? new net.Socket() : tcpDialer(endpoint));
-    const { router, port, log } = await startRouter({ dialer, timeouts: { dialMs: 100 } }, snapshot([route('raw.test', [hung, local(backendPort)]), route('hung.test', [hung])]));
+    const refusing = local(await freePort());
+    // A socket that never connects nor fails: only the dial deadline ends the attempt. A dialer that throws fails its endpoint at once.
+    const dialer: Dialer = (endpoint) => {
+      if (endpoint.port === refusing.port) throw Object.assign(new Error('bad port'), { code: 'ERR_SOCKET_BAD_PORT' });
+      return endpoint.port === hung.port ? new net.Socket() : tcpDialer(endpoint);
+    };
+    const { router, port, log } = await startRouter(
+      { dialer, timeouts: { dialMs: 100 } },
+      snapshot([route('raw.test', [hung, local(backendPort)]), route('hung.test', [hung]), route('thrown.test', [refusing, local(backendPort)])]),
+    );
     const timeouts = (name: string): number => metricValue(router, `landlord_router_dial_errors_total{route="${name}",backend="127.0.0.1:${hung.port}",code="LL_ROUTER_DIAL_TIMEOUT"}`);
     const exchange = async (name: string): Promise<{ reply: string; ms: number }> => {
       const started = performance.now();
@@ -363,6 +370,8 @@ describe('edge router splicing raw bytes', () => {
     assert.equal(timeouts('hung.test'), 1);
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.ok(log.some((line) => line.includes('"route":"hung.test"') && line.includes('"closeReason":"dial_failed"')), log.join('\n'));
+    assert.equal((await exchange('thrown.test')).reply, 'reply after half-close');
+    assert.equal(metricValue(router, `landlord_router_dial_errors_total{route="thrown.test",backend="127.0.0.1:${refusing.port}",code="ERR_SOCKET_BAD_PORT"}`), 1);
     await closeServer(router.tlsServer);
   });
 

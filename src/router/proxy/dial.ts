@@ -90,7 +90,14 @@ export class BackendDial implements Deadline {
     const context = this.#context;
     this.endpoint = endpoint;
     this.deadline = performance.now() + context.timeoutMs;
-    const socket = (this.socket = context.dialer(endpoint));
+    let socket: net.Socket;
+    try {
+      socket = this.socket = context.dialer(endpoint);
+    } catch (error) {
+      // A dialer that throws (a bad option) fails this endpoint like a connect error would.
+      this.failures.push({ endpoint, code: errorCode(error) });
+      return this.#next();
+    }
     socket.on('connect', this.#onConnect);
     socket.on('error', this.#onError);
     context.pending.add(this);
