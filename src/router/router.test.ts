@@ -10,7 +10,7 @@ import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../shared/log.ts';
 import { encodeProxyV2 } from '../shared/proxy-protocol.ts';
-import { createFileProvider, type Endpoint, type RouteSpec, type RoutingSnapshot, type TenantSpec } from './index.ts';
+import { createFileProvider, tcpDialer, type Dialer, type Endpoint, type RouteSpec, type RoutingSnapshot, type TenantSpec } from './index.ts';
 import { buildRouter, type Router, type RouterDependencies } from './router.ts';
 import { createTestPki, type TestPki } from './testing/certs.ts';
 import { clientHello, serverNameExtension } from './testing/hello-builder.ts';
@@ -309,6 +309,70 @@ describe('edge router splicing raw bytes', () => {
     assert.deepEqual([line.bytesFromClient, line.bytesToClient, line.closeReason], [hello.length + size, size, 'completed']);
     await closeServer(router.tlsServer);
     await closeServer(bulk);
+  });
+
+  it('holds what a client sends while its backend is dialled, reads no more than a bounded amount meanwhile, and replays it in order', async () => {
+    const dialMs = 300;
+    // Connects only after a while, as a slow backend network would.
+    const slowDialer: Dialer = (endpoint) => {
+      const socket = new net.Socket({ allowHalfOpen: true });
+      setTimeout(() => socket.connect(endpoint.port, endpoint.host), dialMs);
+      return socket;
+    };
+    const { router, port } = await startRouter({ dialer: slowDialer }, snapshot([route('raw.test', [local(backendPort)])]));
+    let accepted: net.Socket | undefined;
+    router.tlsServer.on('connection', (socket: net.Socket) => (accepted = socket));
+    const hello = clientHello([serverNameExtension('raw.test')]);
+    const flood = randomBytes(8 * 1024 * 1024);
+    const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    socket.write(hello);
+    socket.end(flood);
+    await new Promise((resolve) => setTimeout(resolve, dialMs - 100));
+    assert.ok(accepted);
+    assert.ok(accepted.bytesRead < 1024 * 1024, `read ${accepted.bytesRead} bytes while dialling; the client should have been paused`);
+    let reply = '';
+    socket.on('data', (c: Buffer) => (reply += c.toString()));
+    await once(socket, 'end');
+    assert.equal(reply, 'reply after half-close');
+    assert.ok(received.at(-1)!.equals(Buffer.concat([hello, flood])), 'the backend got the hello and every byte after it, in order');
+    socket.destroy();
+    await closeServer(router.tlsServer);
+  });
+
+  it('gives up on an endpoint that does not connect within the dial timeout and tries the next', async () => {
+    const hung = local(await freePort());
+    const refusing = local(await freePort());
+    // A socket that never connects nor fails: only the dial deadline ends the attempt. A dialer that throws fails its endpoint at once.
+    const dialer: Dialer = (endpoint) => {
+      if (endpoint.port === refusing.port) throw Object.assign(new Error('bad port'), { code: 'ERR_SOCKET_BAD_PORT' });
+      return endpoint.port === hung.port ? new net.Socket() : tcpDialer(endpoint);
+    };
+    const { router, port, log } = await startRouter(
+      { dialer, timeouts: { dialMs: 100 } },
+      snapshot([route('raw.test', [hung, local(backendPort)]), route('hung.test', [hung]), route('thrown.test', [refusing, local(backendPort)])]),
+    );
+    const timeouts = (name: string): number => metricValue(router, `landlord_router_dial_errors_total{route="${name}",backend="127.0.0.1:${hung.port}",code="LL_ROUTER_DIAL_TIMEOUT"}`);
+    const exchange = async (name: string): Promise<{ reply: string; ms: number }> => {
+      const started = performance.now();
+      const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+      socket.end(clientHello([serverNameExtension(name)]));
+      let reply = '';
+      socket.on('data', (c: Buffer) => (reply += c.toString('latin1')));
+      await once(socket, 'close');
+      return { reply, ms: performance.now() - started };
+    };
+    const fallen = await exchange('raw.test');
+    assert.equal(fallen.reply, 'reply after half-close');
+    assert.ok(fallen.ms >= 100, `answered after ${fallen.ms} ms, before the dial timeout`);
+    assert.equal(timeouts('raw.test'), 1);
+    const refused = await exchange('hung.test');
+    assert.ok(refused.ms >= 100 && refused.ms < 1000, `refused after ${refused.ms} ms`);
+    assert.equal(timeouts('hung.test'), 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.ok(log.some((line) => line.includes('"route":"hung.test"') && line.includes('"closeReason":"dial_failed"')), log.join('\n'));
+    assert.equal((await exchange('thrown.test')).reply, 'reply after half-close');
+    assert.equal(metricValue(router, `landlord_router_dial_errors_total{route="thrown.test",backend="127.0.0.1:${refusing.port}",code="ERR_SOCKET_BAD_PORT"}`), 1);
+    await closeServer(router.tlsServer);
   });
 
   it('accepts a PROXY v2 header from a trusted load balancer and passes the original client on', async () => {

@@ -11,13 +11,13 @@ import { MetricsRegistry, prometheusContentType } from '../shared/metrics.ts';
 import { formatIssues, type RoutingSnapshot } from './config/ir.ts';
 import type { Route, RouteTable } from './config/route-table.ts';
 import { translate, type TranslateResult } from './config/translate.ts';
-import { expireHandshakes, handleConnection, type ConnectionEnvironment, type ProxyTimeouts } from './proxy/connection.ts';
+import { handleConnection, type ConnectionEnvironment, type ProxyTimeouts } from './proxy/connection.ts';
 import { tcpDialer, type Dialer } from './proxy/dial.ts';
 import { createHttpHandler } from './proxy/http-listener.ts';
 import { createAccessLog } from './proxy/access-log.ts';
 import { BoundRouterMetrics, createRouterMetrics } from './proxy/router-metrics.ts';
 import type { Splice } from './proxy/splice.ts';
-import { PeriodicSweep } from './proxy/sweep.ts';
+import { expireOverdue, PeriodicSweep, type Deadline } from './proxy/sweep.ts';
 import { TenantAdmission } from './proxy/tenant-admission.ts';
 
 export interface RouterDependencies {
@@ -84,11 +84,16 @@ export function buildRouter(deps: RouterDependencies = {}): Router {
   const accessLog = deps.accessLog ? createAccessLog(deps.accessLog) : undefined;
   const timeouts = { ...defaultTimeouts, ...deps.timeouts };
   const inHandshake: ConnectionEnvironment['inHandshake'] = new Map();
-  // One timer for all handshake deadlines and one for all idle splices, each running only while it has work.
-  // Deadlines fire up to one period late: an eighth of the timeout (handshakes: at most 1 s), at least 10 ms.
+  const dialing = new Set<Deadline>();
+  // One timer each for all handshake deadlines, all dial deadlines and all idle splices, each running only while it has work.
+  // Deadlines fire up to one period late: an eighth of the timeout (handshakes and dials: at most 1 s), at least 10 ms.
   const handshakeSweep = new PeriodicSweep(Math.min(1000, Math.max(10, timeouts.handshakeMs / 8)), () => {
-    expireHandshakes(inHandshake, performance.now());
+    expireOverdue(inHandshake.values(), performance.now());
     return inHandshake.size > 0;
+  });
+  const dialSweep = new PeriodicSweep(Math.min(1000, Math.max(10, timeouts.dialMs / 8)), () => {
+    expireOverdue(dialing, performance.now());
+    return dialing.size > 0;
   });
   const idlePeriod = Math.max(10, timeouts.idleMs / 8);
   const quietSweeps = Math.ceil(timeouts.idleMs / idlePeriod);
@@ -100,7 +105,7 @@ export function buildRouter(deps: RouterDependencies = {}): Router {
     table: () => table,
     metrics: new BoundRouterMetrics(metrics),
     admission: new TenantAdmission(deps.now),
-    dialer: deps.dialer ?? tcpDialer,
+    dial: { dialer: deps.dialer ?? tcpDialer, timeoutMs: timeouts.dialMs, pending: dialing, watch: () => dialSweep.watch() },
     timeouts,
     maxHelloBytes: deps.maxHelloBytes,
     isTrustedProxy: trustedProxyCheck(deps.trustedProxies ?? []),

@@ -241,18 +241,22 @@ function readExtensions(reader: Reader): Extensions | string {
   return collectExtensions(block);
 }
 
+/** Keeps a reader only for the extensions routing reads (SNI, ALPN); the others are skipped in place. */
 function collectExtensions(block: Reader): Extensions | string {
   const seen = new Set<number>();
   const found: Extensions = { encryptedClientHello: false };
   while (block.remaining > 0) {
     const type = block.u16();
-    const data = type === undefined ? undefined : block.vector16();
-    if (type === undefined || !data) return 'truncated extension';
+    const length = block.u16();
+    if (type === undefined || length === undefined || length > block.remaining) return 'truncated extension';
     if (seen.has(type)) return `duplicate extension ${type}`; // RFC 8446 §4.2
     seen.add(type);
-    if (type === extensionServerName) found.serverName = data;
-    else if (type === extensionAlpn) found.alpn = data;
-    else if (type === extensionEncryptedClientHello) found.encryptedClientHello = true;
+    if (type === extensionServerName) found.serverName = block.take(length);
+    else if (type === extensionAlpn) found.alpn = block.take(length);
+    else {
+      if (type === extensionEncryptedClientHello) found.encryptedClientHello = true;
+      block.skip(length);
+    }
   }
   return found;
 }

@@ -5,19 +5,21 @@
  * never touch established connections. Counts metrics on the way and writes one access-log line.
  *
  * Cost per connection matters here (it is what the router spends most of its CPU on): no timer
- * per connection (the router sweeps handshake deadlines and idle splices), metric children bound
- * once per route, the peer address read only when a log line or a PROXY header needs it, and no
- * promise chain held for the life of a spliced connection.
+ * per connection (the router sweeps handshake and dial deadlines and idle splices), no promise on
+ * the TLS path (the dial reports through a callback), the client not paused while it is routed,
+ * metric children bound once per route, and the peer address read only when a log line or a
+ * PROXY header needs it.
  */
 import type net from 'node:net';
 import { encodeProxyV2, type SocketEndpoint } from '../../shared/proxy-protocol.ts';
 import type { RouteProtocol } from '../config/ir.ts';
 import type { Route, RouteTable } from '../config/route-table.ts';
-import { dialFirstAvailable, formatEndpoint, type Dialer } from './dial.ts';
+import { BackendDial, formatEndpoint, type DialContext } from './dial.ts';
 import type { ClientHello } from '../clienthello/parser.ts';
 import { createPreambleParser, sslRequest, type Preamble, type PreambleParser } from './preamble.ts';
 import type { BoundRouterMetrics, RouteCounters } from './router-metrics.ts';
 import { Splice, type SpliceEnd } from './splice.ts';
+import type { Deadline } from './sweep.ts';
 import type { TenantAdmission } from './tenant-admission.ts';
 
 export interface ProxyTimeouts {
@@ -29,10 +31,8 @@ export interface ProxyTimeouts {
   readonly idleMs: number;
 }
 
-/** A connection still in its preamble, as the router's deadline sweep and eviction see it. */
-export interface PendingHandshake {
-  /** `performance.now()` after which the sweep closes it with `handshake_timeout`. */
-  readonly deadline: number;
+/** A connection still in its preamble, as the router's deadline sweep (`expire`: `handshake_timeout`), eviction and drain see it. */
+export interface PendingHandshake extends Deadline {
   reject(reason: string): void;
 }
 
@@ -41,7 +41,7 @@ export interface ConnectionEnvironment {
   readonly table: () => RouteTable | undefined;
   readonly metrics: BoundRouterMetrics;
   readonly admission: TenantAdmission;
-  readonly dialer: Dialer;
+  readonly dial: DialContext;
   readonly timeouts: ProxyTimeouts;
   readonly maxHelloBytes: number | undefined;
   readonly isTrustedProxy: (socket: net.Socket) => boolean;
@@ -97,6 +97,12 @@ function peerOf(socket: net.Socket): SocketEndpoint | undefined {
 /** 'close' always follows 'error' and is where a connection notices; this only keeps the error handled. */
 function ignoreError(): void {}
 
+/**
+ * Client bytes held while a routed connection dials (a client rarely sends before the server's
+ * answer); beyond this the client is paused, so a client cannot make the router buffer without bound.
+ */
+const maxHeldBytes = 64 * 1024;
+
 /** Mutable record of one connection, turned into the access-log line at close. */
 class Session implements PendingHandshake {
   readonly env: ConnectionEnvironment;
@@ -112,7 +118,14 @@ class Session implements PendingHandshake {
   settled = false;
   /** Dropped once settled, so a spliced connection does not keep its hello's bytes. */
   #parser: PreambleParser | undefined;
-  readonly #onData = (chunk: Buffer): void => this.#feed(chunk);
+  /**
+   * What the client sent after its preamble while being routed, replayed after it. Holding them
+   * instead of pausing the client keeps its reads running: a pause and resume per connection cost
+   * more than the (rare) bytes.
+   */
+  #held: Buffer[] = [];
+  #heldBytes = 0;
+  readonly #onData = (chunk: Buffer): void => (this.#parser ? this.#feed(chunk) : this.#hold(chunk));
   readonly #onGone = (): void => this.reject('client_closed');
 
   constructor(env: ConnectionEnvironment, listener: RouteProtocol, socket: net.Socket) {
@@ -137,11 +150,30 @@ class Session implements PendingHandshake {
     if (this.#settle()) refuse(this, reason);
   }
 
+  expire(): void {
+    this.reject('handshake_timeout');
+  }
+
+  /** Stops reading for the session: hands over what it held (the splice's reads follow on from it), or drops it on refusal. */
+  releaseHeld(): Buffer[] {
+    this.socket.removeListener('data', this.#onData);
+    const held = this.#held;
+    this.#held = [];
+    if (this.#heldBytes >= maxHeldBytes) this.socket.resume();
+    this.#heldBytes = 0;
+    return held;
+  }
+
+  #hold(chunk: Buffer): void {
+    this.#held.push(chunk);
+    this.#heldBytes += chunk.length;
+    if (this.#heldBytes >= maxHeldBytes) this.socket.pause();
+  }
+
   #settle(): boolean {
     if (this.settled) return false;
     this.settled = true;
     this.#parser = undefined;
-    this.socket.removeListener('data', this.#onData);
     this.socket.removeListener('end', this.#onGone);
     this.socket.removeListener('close', this.#onGone);
     this.env.inHandshake.delete(this.socket);
@@ -155,11 +187,10 @@ class Session implements PendingHandshake {
     if (step.kind === 'error') return this.reject(step.reason);
     if (step.reply) this.socket.write(step.reply);
     if (step.kind === 'done' && this.#settle()) {
-      this.socket.pause();
       this.hello = step.preamble.hello;
       const reported = step.preamble.proxyHeader;
       if (reported?.command === 'proxy' && reported.source) this.client = reported.source;
-      void route(this, step.preamble);
+      route(this, step.preamble);
     }
   }
 }
@@ -172,16 +203,9 @@ export function handleConnection(env: ConnectionEnvironment, listener: RouteProt
   env.watchHandshakes();
 }
 
-/** Closes every connection in `inHandshake` whose deadline passed; they are in deadline order. */
-export function expireHandshakes(inHandshake: ConnectionEnvironment['inHandshake'], now: number): void {
-  for (const pending of inHandshake.values()) {
-    if (pending.deadline > now) return;
-    pending.reject('handshake_timeout');
-  }
-}
-
 /** Closes a connection that will not reach a backend: a TLS alert where the client speaks TLS, one metric, one log line. */
 function refuse(session: Session, reason: string): void {
+  session.releaseHeld();
   session.env.metrics.handshakeFailure(session.listener, reason).inc();
   const alert = alertFor[reason];
   const { socket } = session;
@@ -214,8 +238,8 @@ function writeAccessLog(session: Session, closeReason: string, bytesFromClient: 
   });
 }
 
-/** Routes by the hello; `preamble` (with the bytes to replay) lives only until they are sent. */
-async function route(session: Session, preamble: Preamble): Promise<void> {
+/** Routes by the hello and dials; `preamble` (with the bytes to replay) lives only until they are sent. */
+function route(session: Session, preamble: Preamble): void {
   const { env } = session;
   const { hello } = preamble;
   env.metrics.helloBytes.observe(hello.byteLength);
@@ -231,40 +255,47 @@ async function route(session: Session, preamble: Preamble): Promise<void> {
     const refusal = env.admission.admit(tenant, table.tenantLimits(tenant));
     if (refusal) return refuse(session, refusal);
   }
-  let spliced = false;
-  try {
-    spliced = await connect(session, chosen, preamble);
-  } finally {
-    if (tenant !== undefined && !spliced) env.admission.release(tenant);
-  }
+  const { socket } = session;
+  new BackendDial(env.dial, chosen.backends, env.nextBackendIndex(chosen), () => socket.destroyed, (dial) => dialled(session, chosen, preamble, dial));
 }
 
-/** Dials and starts the splice; true once the splice owns the connection (and the tenant's admission). */
-async function connect(session: Session, chosen: Route, preamble: Preamble): Promise<boolean> {
+/** The dial ended: prepares the backend (PROXY header, PostgreSQL's SSLRequest) and splices, or refuses. */
+function dialled(session: Session, chosen: Route, preamble: Preamble, dial: BackendDial): void {
   const { env, socket } = session;
-  const dial = await dialFirstAvailable(env.dialer, chosen.backends, env.nextBackendIndex(chosen), env.timeouts.dialMs, () => socket.destroyed);
   for (const failure of dial.failures) env.metrics.dialError(chosen.name, formatEndpoint(failure.endpoint), failure.code).inc();
-  if (!dial.socket || !dial.endpoint) {
-    refuse(session, socket.destroyed ? 'client_closed' : 'dial_failed');
-    return false;
-  }
   const backend = dial.socket;
+  if (!backend || !dial.endpoint) return abandon(session, socket.destroyed ? 'client_closed' : 'dial_failed');
   session.backend = formatEndpoint(dial.endpoint);
   if (!socket.destroyed && chosen.proxyProtocol === 'v2') backend.write(proxyHeaderFor(socket, preamble));
-  if (!socket.destroyed && session.listener === 'postgres' && !(await startBackendTls(backend, env.timeouts.dialMs))) {
+  if (socket.destroyed || session.listener !== 'postgres') return replay(session, chosen, preamble, backend);
+  void startBackendTls(backend, env.timeouts.dialMs).then((started) => {
+    if (started) return replay(session, chosen, preamble, backend);
     backend.destroy();
-    refuse(session, 'backend_refused_tls');
-    return false;
-  }
+    abandon(session, 'backend_refused_tls');
+  });
+}
+
+/** Sends the backend what the client sent so far and hands both sockets to a splice. */
+function replay(session: Session, chosen: Route, preamble: Preamble, backend: net.Socket): void {
   // The splice learns of a close from 'close', so a client gone while we dialled must not reach it.
-  if (socket.destroyed) {
+  if (session.socket.destroyed) {
     backend.destroy();
-    refuse(session, 'client_closed');
-    return false;
+    return abandon(session, 'client_closed');
   }
   backend.write(preamble.tls);
-  startSplice(session, chosen, backend, preamble.tls.length);
-  return true;
+  let replayed = preamble.tls.length;
+  for (const chunk of session.releaseHeld()) {
+    backend.write(chunk);
+    replayed += chunk.length;
+  }
+  startSplice(session, chosen, backend, replayed);
+}
+
+/** Refuses a routed connection that will not reach a splice, giving its tenant's admission back (the splice does that otherwise). */
+function abandon(session: Session, reason: string): void {
+  const tenant = session.route?.tenant;
+  if (tenant !== undefined) session.env.admission.release(tenant);
+  refuse(session, reason);
 }
 
 /** The address the backend should see: the load balancer's client if one told us, else our peer. */
@@ -309,7 +340,6 @@ function startSplice(session: Session, chosen: Route, backend: net.Socket, repla
   const joined = new Splice(session.socket, backend, counters, replayed, (end, done) => spliceEnded(session, counters, end, done));
   env.spliced.add(joined);
   env.watchSplices();
-  session.socket.resume();
 }
 
 function spliceEnded(session: Session, counters: RouteCounters, end: SpliceEnd, joined: Splice): void {

@@ -68,8 +68,9 @@ export class Splice implements ReadDestination {
     else backend.on('end', () => this.#client.end());
     client.on('error', ignoreError);
     backend.on('error', ignoreError);
-    client.once('close', () => this.#closedOne(client, backend, 'client_error'));
-    backend.once('close', () => this.#closedOne(backend, client, 'backend_error'));
+    // 'close' comes once per socket; `on` spares the wrapper and removal `once` costs per connection.
+    client.on('close', () => this.#closedOne(client, backend, 'client_error'));
+    backend.on('close', () => this.#closedOne(backend, client, 'backend_error'));
     // Last: forwarding what the backend sent before the splice may end its stream.
     if (!forwardReads(backend, this)) {
       backend.on('data', (chunk: Buffer) => {

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type net from 'node:net';
-import { expireHandshakes, type PendingHandshake } from './connection.ts';
-import { PeriodicSweep } from './sweep.ts';
+import { expireOverdue, PeriodicSweep, type Deadline } from './sweep.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -26,30 +24,47 @@ describe('PeriodicSweep', () => {
   });
 });
 
-describe('expireHandshakes', () => {
+describe('expireOverdue', () => {
   const cases: { name: string; deadlines: number[]; now: number; expired: number[] }[] = [
-    { name: 'closes every connection whose deadline passed and stops at the first that has not', deadlines: [10, 20, 30], now: 20, expired: [10, 20] },
-    { name: 'closes nothing before the oldest deadline', deadlines: [10, 20], now: 9, expired: [] },
-    { name: 'closes all when every deadline passed', deadlines: [10, 20], now: 100, expired: [10, 20] },
+    { name: 'expires every entry whose deadline passed and stops at the first that has not', deadlines: [10, 20, 30], now: 20, expired: [10, 20] },
+    { name: 'expires nothing before the oldest deadline', deadlines: [10, 20], now: 9, expired: [] },
+    { name: 'expires all when every deadline passed', deadlines: [10, 20], now: 100, expired: [10, 20] },
   ];
   for (const { name, deadlines, now, expired } of cases) {
     it(name, () => {
-      const inHandshake = new Map<net.Socket, PendingHandshake>();
+      const pending = new Set<Deadline>();
       const closed: number[] = [];
-      deadlines.forEach((deadline, i) => {
-        const key = { i } as unknown as net.Socket;
-        inHandshake.set(key, {
+      for (const deadline of deadlines) {
+        const entry: Deadline = {
           deadline,
-          reject: (reason) => {
-            assert.equal(reason, 'handshake_timeout');
+          expire: () => {
             closed.push(deadline);
-            inHandshake.delete(key);
+            pending.delete(entry);
           },
-        });
-      });
-      expireHandshakes(inHandshake, now);
+        };
+        pending.add(entry);
+      }
+      expireOverdue(pending, now);
       assert.deepEqual(closed, expired);
-      assert.equal(inHandshake.size, deadlines.length - expired.length);
+      assert.equal(pending.size, deadlines.length - expired.length);
     });
   }
+
+  it('does not expire again in the same sweep an entry that re-enters with a later deadline (a dial moving to its next endpoint)', () => {
+    const pending = new Set<Deadline>();
+    let expiries = 0;
+    const dial = {
+      deadline: 10,
+      expire(): void {
+        expiries += 1;
+        pending.delete(dial);
+        dial.deadline = 50 + 10;
+        pending.add(dial);
+      },
+    };
+    pending.add(dial);
+    expireOverdue(pending, 50);
+    assert.equal(expiries, 1);
+    assert.ok(pending.has(dial));
+  });
 });

@@ -24,3 +24,18 @@ export class PeriodicSweep {
     }, this.#periodMs).unref();
   }
 }
+
+/** Something with a deadline that a sweep expires: a connection's handshake, a backend dial. */
+export interface Deadline {
+  /** `performance.now()` after which the sweep calls `expire`. */
+  readonly deadline: number;
+  expire(): void;
+}
+
+/** Expires every entry whose deadline passed; `pending` is in deadline order, so it stops at the first that has not. */
+export function expireOverdue(pending: Iterable<Deadline>, now: number): void {
+  for (const entry of pending) {
+    if (entry.deadline > now) return;
+    entry.expire();
+  }
+}
