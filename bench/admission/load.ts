@@ -23,6 +23,8 @@ export interface LoadPlan {
   readonly tls: Pick<https.RequestOptions, 'ca' | 'cert' | 'key'>;
   readonly requestsPerSecond: number;
   readonly seconds: number;
+  /** The pods' `app` label: `bench` is selected by the tenant's sidecar Route, any other value by none. */
+  readonly app: string;
 }
 
 export interface LoadResult {
@@ -40,10 +42,10 @@ export interface LoadResult {
 
 const latenessThresholdMs = 5;
 
-/** A pod the mutating webhook patches (no pull policy, no seccomp; a sidecar in the tenant namespace) and the validating one then admits. */
-function defaultablePod(index: number): string {
+/** A pod the mutating webhook patches (no pull policy, no seccomp; a sidecar where a Route selects `app`) and the validating one then admits. */
+function defaultablePod(index: number, app: string): string {
   return JSON.stringify({
-    apiVersion: 'v1', kind: 'Pod', metadata: { name: `bench-${index}`, labels: { app: 'bench' } },
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: `bench-${index}`, labels: { app } },
     spec: { containers: [{ name: 'app', image: 'registry.example/app:1', ports: [{ name: 'http', containerPort: 8080 }], resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
   });
 }
@@ -94,7 +96,7 @@ async function generate(plan: LoadPlan): Promise<LoadResult> {
     const wait = due - performance.now();
     if (wait > 0) await sleep(wait);
     else if (-wait > latenessThresholdMs) lateSends.push([Math.round(due - started), Math.round(-wait)]);
-    const body = defaultablePod(index);
+    const body = defaultablePod(index, plan.app);
     inFlight.push(new Promise<void>((resolve) => {
       const sent = performance.now();
       const request = https.request({ ...base, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {

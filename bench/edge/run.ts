@@ -1,8 +1,9 @@
 /**
  * Edge-router benchmark: landlord's router, HAProxy (`tcp-request inspect-delay` + `req.ssl_sni`)
  * and nginx (stream `ssl_preread`) side by side, in one run, on 127.0.0.1, in front of the same
- * nginx TLS backend, each proxy with one process/thread. Reports absolute figures and ratios to
- * HAProxy:
+ * nginx TLS backend, each proxy with one process/thread, taking turns in rounds. A bare Node
+ * splice (node-splice.ts) runs beside them as the floor of any proxy built on `net.Socket`.
+ * Reports absolute figures and ratios to HAProxy:
  *   - new TLS connections per second (wrk, `Connection: close`, one request per connection)
  *   - bulk throughput in MB/s (wrk, keep-alive, a 16 MiB file)
  *   - proxy CPU seconds per 1,000 connections (utime+stime from /proc/<pid>/stat, process tree)
@@ -21,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { freePort, waitForPort } from '../support/net.ts';
 import { cpuSeconds, rssKiB } from '../support/proc.ts';
 
-const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '8' }, idle: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '2' } } });
+const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '6' }, idle: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' } } });
 const seconds = Math.min(60, Number(args.seconds));
 const rounds = Math.min(5, Math.max(1, Number(args.rounds)));
 const idleConnections = Math.min(5000, Number(args.idle));
@@ -88,19 +89,36 @@ interface Figures {
   memoryMiBPer1000Idle: number;
 }
 
-/** Best of `rounds` for each load figure (a 2-core loopback box is noisy); memory is measured first, on a fresh process. */
-async function measure(name: string, port: number, pid: number | undefined, rounds: number): Promise<Figures> {
-  const memory = pid ? (await idleMemory(port, pid)) / 1024 : NaN;
-  const figures: Figures = { name, connectionsPerSecond: 0, megabytesPerSecond: 0, cpuSecondsPer1000: Infinity, memoryMiBPer1000Idle: memory };
+/** A proxy under test: where it listens and, for proxies (not the backend itself), the process whose CPU and memory count. */
+interface Target {
+  name: string;
+  port: number;
+  pid: number | undefined;
+}
+
+/**
+ * Memory first, each on its freshly started process; then `rounds` rounds in which the targets
+ * take turns (a pause of the shared machine lands on all of them alike, not on whichever ran
+ * then), keeping the best of each load figure (a 2-core loopback box is noisy).
+ */
+async function measureAll(targets: readonly Target[]): Promise<Figures[]> {
+  const figures: Figures[] = [];
+  for (const { name, port, pid } of targets) {
+    const memory = pid ? (await idleMemory(port, pid)) / 1024 : NaN;
+    figures.push({ name, connectionsPerSecond: 0, megabytesPerSecond: 0, cpuSecondsPer1000: pid ? Infinity : NaN, memoryMiBPer1000Idle: memory });
+  }
   for (let round = 0; round < rounds; round += 1) {
-    const cpuBefore = pid ? cpuSeconds(pid) : 0;
-    const rate = await wrk(port, '/', 32, true);
-    const cpuAfter = pid ? cpuSeconds(pid) : 0;
-    const requests = Number(/(\d+) requests in/.exec(rate)?.[1] ?? 0);
-    const bulk = await wrk(port, '/big.bin', 4, false);
-    figures.connectionsPerSecond = Math.max(figures.connectionsPerSecond, Number(/Requests\/sec:\s+([\d.]+)/.exec(rate)?.[1] ?? 0));
-    figures.megabytesPerSecond = Math.max(figures.megabytesPerSecond, megabytesPerSecond(bulk));
-    figures.cpuSecondsPer1000 = pid && requests > 0 ? Math.min(figures.cpuSecondsPer1000, ((cpuAfter - cpuBefore) / requests) * 1000) : NaN;
+    for (const [index, { port, pid }] of targets.entries()) {
+      const result = figures[index]!;
+      const cpuBefore = pid ? cpuSeconds(pid) : 0;
+      const rate = await wrk(port, '/', 32, true);
+      const cpuAfter = pid ? cpuSeconds(pid) : 0;
+      const requests = Number(/(\d+) requests in/.exec(rate)?.[1] ?? 0);
+      const bulk = await wrk(port, '/big.bin', 4, false);
+      result.connectionsPerSecond = Math.max(result.connectionsPerSecond, Number(/Requests\/sec:\s+([\d.]+)/.exec(rate)?.[1] ?? 0));
+      result.megabytesPerSecond = Math.max(result.megabytesPerSecond, megabytesPerSecond(bulk));
+      if (pid && requests > 0) result.cpuSecondsPer1000 = Math.min(result.cpuSecondsPer1000, ((cpuAfter - cpuBefore) / requests) * 1000);
+    }
   }
   return figures;
 }
@@ -134,16 +152,20 @@ events { worker_connections 8000; }
 stream { map $ssl_preread_server_name $upstream { localhost 127.0.0.1:${backendPort}; default 127.0.0.1:1; }
   server { listen 127.0.0.1:${nginxPort}; ssl_preread on; proxy_pass $upstream; } }\n`);
   const nginx = start('nginx', ['-p', work, '-c', `${work}/stream.conf`, '-g', 'daemon off;']);
-  await Promise.all([waitForPort(landlordPort, 'landlord'), waitForPort(haproxyPort, 'haproxy'), waitForPort(nginxPort, 'nginx stream')]);
+  const floorPort = await freePort();
+  const floor = start(process.execPath, [path.join(import.meta.dirname, 'node-splice.ts'), String(backendPort), String(floorPort)]);
+  await Promise.all([waitForPort(landlordPort, 'landlord'), waitForPort(haproxyPort, 'haproxy'), waitForPort(nginxPort, 'nginx stream'), waitForPort(floorPort, 'node splice')]);
 
-  const results: Figures[] = [];
-  results.push(await measure('direct (no proxy)', backendPort, undefined, rounds));
-  results.push(await measure('haproxy', haproxyPort, haproxy.pid, rounds));
-  results.push(await measure('nginx', nginxPort, nginx.pid, rounds));
-  results.push(await measure('landlord', landlordPort, landlord.pid, rounds));
+  const results = await measureAll([
+    { name: 'direct (no proxy)', port: backendPort, pid: undefined },
+    { name: 'haproxy', port: haproxyPort, pid: haproxy.pid },
+    { name: 'nginx', port: nginxPort, pid: nginx.pid },
+    { name: 'node splice', port: floorPort, pid: floor.pid },
+    { name: 'landlord', port: landlordPort, pid: landlord.pid },
+  ]);
   const reference = results.find((r) => r.name === 'haproxy')!;
   const ratio = (value: number, base: number): string => (Number.isFinite(value) && base > 0 ? (value / base).toFixed(2) : '-');
-  console.log(`edge router benchmark: best of ${rounds} runs of ${seconds}s, ${idleConnections} idle connections, one process/thread per proxy, loopback`);
+  console.log(`edge router benchmark: best of ${rounds} interleaved rounds of ${seconds}s, ${idleConnections} idle connections, one process/thread per proxy, loopback`);
   console.log('proxy              conn/s (×haproxy)   MB/s (×haproxy)     CPU s/1k conn (×haproxy)   MiB/1k idle (×haproxy)');
   for (const r of results) {
     console.log(
@@ -153,6 +175,9 @@ stream { map $ssl_preread_server_name $upstream { localhost 127.0.0.1:${backendP
         `               ${r.memoryMiBPer1000Idle.toFixed(1).padStart(6)} (${ratio(r.memoryMiBPer1000Idle, reference.memoryMiBPer1000Idle)})`,
     );
   }
+  const splice = results.find((r) => r.name === 'node splice')!;
+  const router = results.find((r) => r.name === 'landlord')!;
+  console.log(`landlord over the node splice: CPU per connection ${ratio(router.cpuSecondsPer1000, splice.cpuSecondsPer1000)}×, conn/s ${ratio(router.connectionsPerSecond, splice.connectionsPerSecond)}×`);
   console.log(JSON.stringify(results));
 }
 
