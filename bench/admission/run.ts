@@ -33,6 +33,7 @@ import { startCluster } from '../../src/devcluster/index.ts';
 import { createRootCa, issuePlatformServingCertificate, loadAuthority } from '../../src/pki/index.ts';
 import { tenantFixture, waitUntilCalled } from '../../test/support/admission.ts';
 import { installCrds } from '../../test/support/tenants.ts';
+import { stopOnInterrupt } from '../support/interrupt.ts';
 import { cpuSeconds } from '../support/proc.ts';
 import { LoadGenerator, type LoadPlan, type LoadResult } from './load.ts';
 import { probePodName, probeWarning } from './reference-webhook.ts';
@@ -146,6 +147,12 @@ const cluster = await startCluster({ name: 'bench-admission', node: false });
 const webhooks: ChildProcess[] = [];
 const load = new LoadGenerator();
 const certDir = await mkdtemp(path.join(tmpdir(), 'landlord-webhook-bench-'));
+const stopAll = stopOnInterrupt(async () => {
+  await load.close();
+  for (const webhook of webhooks) webhook.kill('SIGTERM');
+  await rm(certDir, { recursive: true, force: true });
+  await cluster.stop();
+});
 try {
   const admin = cluster.kubeConfig();
   const core = admin.makeApiClient(CoreV1Api);
@@ -228,8 +235,5 @@ try {
     if (configuration.firstFailure) console.log(`  first failure (${configuration.name}): ${configuration.firstFailure}`);
   }
 } finally {
-  await load.close();
-  for (const webhook of webhooks) webhook.kill('SIGTERM');
-  await rm(certDir, { recursive: true, force: true });
-  await cluster.stop();
+  await stopAll();
 }

@@ -3,10 +3,16 @@
  * Usage: node bench/devcluster/run.ts [runs=3]
  */
 import { cpus } from 'node:os';
-import { startCluster } from '../../src/devcluster/index.ts';
+import { startCluster, type DevCluster } from '../../src/devcluster/index.ts';
+import { stopOnInterrupt } from '../support/interrupt.ts';
 
 const runs = Math.min(Number(process.argv[2] ?? 3), 10);
 const seconds = (ms: number): string => (ms / 1000).toFixed(1);
+
+let current: DevCluster | undefined;
+stopOnInterrupt(async () => {
+  await current?.stop();
+});
 
 console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'})`);
 for (const node of [false, true]) {
@@ -14,10 +20,11 @@ for (const node of [false, true]) {
   const stops: number[] = [];
   for (let i = 0; i < runs; i++) {
     const began = Date.now();
-    const cluster = await startCluster({ name: 'bench', node });
+    const cluster = (current = await startCluster({ name: 'bench', node }));
     starts.push(Date.now() - began);
     const stopping = Date.now();
     await cluster.stop();
+    current = undefined;
     stops.push(Date.now() - stopping);
   }
   const label = node ? 'control plane + node Ready' : 'control plane ready';

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { parseArgs } from 'node:util';
+import { stopOnInterrupt } from '../support/interrupt.ts';
 import { freePort, waitForPort } from '../support/net.ts';
 import { cpuSeconds, rssKiB } from '../support/proc.ts';
 
@@ -181,10 +182,16 @@ stream { map $ssl_preread_server_name $upstream { localhost 127.0.0.1:${backendP
   console.log(JSON.stringify(results));
 }
 
+const stopAll = stopOnInterrupt(async () => {
+  const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+  const exited = running.map((child) => once(child, 'exit'));
+  for (const child of running) child.kill('SIGTERM');
+  await Promise.all(exited);
+  rmSync(work, { recursive: true, force: true });
+});
+
 try {
   await main();
 } finally {
-  for (const child of children) child.kill('SIGTERM');
-  await Promise.all(children.filter((child) => child.exitCode === null).map((child) => once(child, 'exit')));
-  rmSync(work, { recursive: true, force: true });
+  await stopAll();
 }

@@ -12,6 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { stopOnInterrupt } from '../support/interrupt.ts';
 import { freePort, waitForPort } from '../support/net.ts';
 
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, connections: { type: 'string', default: '32' } } });
@@ -96,10 +97,16 @@ http { access_log off; keepalive_requests 1000000; ${temp}
   console.log(JSON.stringify({ nginx, landlord }));
 }
 
+const stopAll = stopOnInterrupt(async () => {
+  const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+  const exited = running.map((child) => once(child, 'exit'));
+  for (const child of running) child.kill('SIGTERM');
+  await Promise.all(exited);
+  rmSync(work, { recursive: true, force: true });
+});
+
 try {
   await main();
 } finally {
-  for (const child of children) child.kill('SIGTERM');
-  await Promise.all(children.filter((child) => child.exitCode === null && child.signalCode === null).map((child) => once(child, 'exit')));
-  rmSync(work, { recursive: true, force: true });
+  await stopAll();
 }

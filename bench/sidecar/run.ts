@@ -17,6 +17,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { parseArgs } from 'node:util';
 import { removeDirectory, temporaryDirectory, testPlatform, writeKubeletDirectory } from '../../src/sidecar/testing.ts';
+import { stopOnInterrupt } from '../support/interrupt.ts';
 import { freePort, waitForPort } from '../support/net.ts';
 
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, megabytes: { type: 'string', default: '256' } } });
@@ -130,4 +131,9 @@ async function main(): Promise<void> {
   }
 }
 
+// The servers stop on an interrupt too; the in-process app and the scratch directory go with the process.
+stopOnInterrupt(() => {
+  for (const child of children) child.kill('SIGTERM');
+  return Promise.resolve();
+});
 await main();

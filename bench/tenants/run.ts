@@ -14,6 +14,7 @@
  * The floor to compare with: this API server does about 1,000 server-side-apply writes/s.
  */
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
@@ -25,6 +26,7 @@ import { startCluster } from '../../src/devcluster/index.ts';
 import { controllerNodeFlags } from '../../src/install/index.ts';
 import { KubeClient, fieldManager, isApiStatus, resources, type KubeObject } from '../../src/operator/index.ts';
 import { loadKubeconfigFile } from '../../src/shared/kubeconfig.ts';
+import { stopOnInterrupt } from '../support/interrupt.ts';
 
 const tenants = Number(process.argv[2] ?? 1000);
 const namespacesPerTenant = Number(process.argv[3] ?? 2);
@@ -47,6 +49,16 @@ const sampling = setInterval(() => {
     if (highest === undefined || memory.rss > highest.rss) highest = memory;
   }, () => {});
 }, 1000);
+const stopAll = stopOnInterrupt(async () => {
+  clearInterval(sampling);
+  if (operator.exitCode === null && operator.signalCode === null) {
+    const exited = once(operator, 'exit');
+    operator.kill('SIGTERM');
+    await exited;
+  }
+  kube.close();
+  await cluster.stop();
+});
 
 try {
   for (const crd of customResourceDefinitions) await kube.apply(resources.customResourceDefinitions, crd as unknown as KubeObject, fieldManager);
@@ -92,11 +104,7 @@ try {
   }
   console.log(`steady-state resync: ${after.reconciles - before.reconciles} reconciles, ${after.writes - before.writes} writes, ${after.requests - before.requests} API requests`);
 } finally {
-  clearInterval(sampling);
-  operator.kill('SIGTERM');
-  await new Promise((resolve) => operator.once('exit', resolve));
-  kube.close();
-  await cluster.stop();
+  await stopAll();
 }
 
 async function readyCount(): Promise<number> {
