@@ -8,6 +8,7 @@ import { isExemptFromTenantGuards } from './exemptions.ts';
 import { carriesHostnames, hostnameViolations, type HostnameFacts } from './hostnames.ts';
 import { diff } from './json-patch.ts';
 import { restrictedViolations } from './pod-security.ts';
+import { routeTlsViolations } from './route-tls.ts';
 import { allow, deny, type AdmissionRequest, type Decision, type Violation } from './review-types.ts';
 import { tenantGuardViolations } from './tenant-guards.ts';
 import { podSpecSiteOf, type PodSpec } from './workloads.ts';
@@ -20,14 +21,14 @@ export interface ValidationContext {
 
 /**
  * Validates a request for a tenant namespace (or a tenant's namespace object itself): tenant
- * guards for everyone but the platform (exemptions.ts), then the restricted profile and hostname
- * ownership for everyone. An UPDATE that leaves the pod spec as it was is not re-judged, so
+ * guards for everyone but the platform (exemptions.ts), then the restricted profile, a Route's TLS
+ * settings and hostname ownership for everyone. An UPDATE that leaves the pod spec as it was is not re-judged, so
  * labelling or scaling a pod admitted before a rule existed keeps working.
  */
 export function validate(request: AdmissionRequest, context: ValidationContext = {}): Decision {
   const violations: Violation[] = [];
   if (!isExemptFromTenantGuards(request)) violations.push(...tenantGuardViolations(request));
-  violations.push(...podSecurityViolations(request));
+  violations.push(...podSecurityViolations(request), ...routeTlsViolations(request));
   if (carriesHostnames(request)) {
     violations.push(...(context.hostnames
       ? hostnameViolations(request, context.hostnames)

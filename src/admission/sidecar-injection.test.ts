@@ -43,6 +43,16 @@ describe('TLS sidecar injection', () => {
     { name: 'terminates tls Routes in a sidecar when the Route names no mode', context: { routes: facts([route('db')]) }, expect: [sidecar0()] },
     { name: 'adds --postgres for a postgres Route', context: { routes: facts([route('pg', { protocol: 'postgres' })]) }, expect: [sidecar0(3306, `--client-auth none ${base} --postgres`)] },
     { name: 'requires client certificates of the tenant for clientAuthentication required', context: { routes: facts([route('db', { tls: { clientAuthentication: 'required' } })]) }, expect: [sidecar0(3306, `--client-auth required --allow-any-identity ${base}`)] },
+    {
+      name: 'admits only the Route\'s allowed clients: SPIFFE IDs as URI SANs, other names as DNS SANs',
+      context: { routes: facts([route('db', { tls: { clientAuthentication: 'required', allowedClients: ['spiffe://acme.landlord.local/ns/shop/sa/api', 'batch.acme.example'] } })]) },
+      expect: [sidecar0(3306, `--client-auth required --allow-uri spiffe://acme.landlord.local/ns/shop/sa/api --allow-dns batch.acme.example ${base}`)],
+    },
+    {
+      name: 'denies a pod selected by a Route that lists allowed clients without requiring client certificates',
+      context: { routes: facts([route('db', { tls: { allowedClients: ['spiffe://acme.landlord.local/ns/shop/sa/api'] } })]) },
+      expect: ['denied: sidecar/allowedClients: Route db selects this pod and lists spec.tls.allowedClients, but with clientAuthentication none the sidecar asks no client for a certificate: set clientAuthentication to required on the Route'],
+    },
     { name: 'trusts PROXY v2 from the router source CIDR of the webhook settings', context: { routes: facts([route('db')]), sidecar: { ...defaultSidecarSettings, routerSourceCidr: '10.0.0.0/8' } }, expect: [sidecar0(3306, '--client-auth none --trusted-proxy 10.0.0.0/8')] },
     { name: 'numbers several sidecars in Route name order', context: { routes: facts([route('web'), route('api', { protocol: 'postgres' })]) }, expect: [
       `landlord-sidecar-0: sidecar server --listen 0.0.0.0:8443 --app 127.0.0.1:3306 --cert-dir /var/run/landlord/tls-0 --status 0.0.0.0:9901 --client-auth none ${base} --postgres`,

@@ -10,8 +10,8 @@
  * Idempotent: a container `landlord-sidecar-<i>` (or volume `ll-tls-<i>`) that is exactly what
  * this injector would add is kept, so a reinvoked webhook or a pod re-created from a stored one
  * carries each sidecar once. Any other container or volume under those reserved names is refused,
- * as is a Route the sidecar cannot serve (client authentication `optional`, a backend port that
- * does not resolve on the pod).
+ * as is a Route the sidecar cannot serve (client authentication `optional`, allowed clients
+ * without client authentication `required`, a backend port that does not resolve on the pod).
  */
 import { isIP } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
@@ -128,6 +128,10 @@ function sidecarFor(site: PodSpecSite, { route, service }: SelectedRoute, index:
   if (clientAuth === 'optional') {
     return refuse('clientAuthentication', `Route ${name} selects this pod with spec.tls.clientAuthentication optional, which the TLS sidecar does not support: set it to none or required on the Route`);
   }
+  const allowedClients = route.spec.tls?.allowedClients ?? [];
+  if (allowedClients.length > 0 && clientAuth !== 'required') {
+    return refuse('allowedClients', `Route ${name} selects this pod and lists spec.tls.allowedClients, but with clientAuthentication ${clientAuth} the sidecar asks no client for a certificate: set clientAuthentication to required on the Route`);
+  }
   const appPort = resolveAppPort(site, service, route.spec.backend.port);
   if (typeof appPort === 'string') return refuse('backendPort', `Route ${name}: ${appPort}`);
   const certDir = `/var/run/landlord/tls-${index}`;
@@ -139,8 +143,7 @@ function sidecarFor(site: PodSpecSite, { route, service }: SelectedRoute, index:
     '--cert-dir', certDir,
     '--status', `0.0.0.0:${statusBase + index}`,
     '--client-auth', clientAuth,
-    // The Route API names no identities yet: `required` admits every workload of the tenant CA.
-    ...(clientAuth === 'required' ? ['--allow-any-identity'] : []),
+    ...(clientAuth === 'required' ? clientIdentityArgs(allowedClients) : []),
     '--trusted-proxy', settings.routerSourceCidr,
     ...(route.spec.protocol === 'postgres' ? ['--postgres'] : []),
   ];
@@ -169,6 +172,12 @@ function sidecarFor(site: PodSpecSite, { route, service }: SelectedRoute, index:
     },
   };
   return { container, volume };
+}
+
+/** The sidecar's allow-list: the Route's identities (SPIFFE IDs as URI SANs, the rest as DNS SANs), or the whole tenant CA when it names none. */
+function clientIdentityArgs(allowedClients: readonly string[]): string[] {
+  if (allowedClients.length === 0) return ['--allow-any-identity'];
+  return allowedClients.flatMap((identity) => (identity.startsWith('spiffe://') ? ['--allow-uri', identity] : ['--allow-dns', identity]));
 }
 
 /**

@@ -46,6 +46,7 @@ const resources: Record<string, { group: string; resource: string }> = {
   Job: { group: 'batch', resource: 'jobs' },
   CronJob: { group: 'batch', resource: 'cronjobs' },
   NetworkPolicy: { group: 'networking.k8s.io', resource: 'networkpolicies' },
+  Route: { group: 'landlord.dev', resource: 'routes' },
   Endpoints: { group: '', resource: 'endpoints' },
   ServiceAccount: { group: '', resource: 'serviceaccounts' },
   EndpointSlice: { group: 'discovery.k8s.io', resource: 'endpointslices' },

@@ -193,6 +193,8 @@ export const crdReferenceNotes: Readonly<Record<string, KindNotes>> = {
     defaults: {
       'spec.tls.mode': `\`${effectiveTlsMode({ protocol: 'http' })}\` for \`http\`, \`${effectiveTlsMode({ protocol: 'tls' })}\` otherwise`,
       'spec.proxyProtocol': '`false`',
+      'spec.tls.clientAuthentication': '`none`',
+      'spec.tls.allowedClients': 'every workload of the tenant CA',
     },
     conditions: [
       { type: 'Accepted', writer: 'router', meaning: 'the Route may claim its hostname', trueReasons: ['Accepted'], otherReasons: ['InvalidSpec', 'NamespaceHasNoTenant', 'TenantNotFound', 'TenantDomainsConflict', 'HostnameNotInTenantDomains', 'HostnameConflict'] },

@@ -23,13 +23,24 @@ export type TlsMode = 'sidecar' | 'ingress' | 'passthrough';
 
 export type ClientAuthentication = 'none' | 'optional' | 'required';
 
+/**
+ * A client certificate's identity as the sidecar compares it, exactly: a SPIFFE ID URI SAN
+ * (`spiffe://acme.landlord.local/ns/shop/sa/api`, the form of landlord's workload certificates)
+ * or a DNS SAN.
+ */
+export type ClientIdentity = string;
+
 export interface RouteSpec {
   /** A name inside one of the tenant's domains; `*.x.acme.example` matches one label. */
   hostname: string;
   protocol: RouteProtocol;
   backend: { service: string; port: number };
-  /** `secretName`: a `kubernetes.io/tls` Secret in the Route's namespace to serve instead of one issued from the tenant CA. */
-  tls?: { mode?: TlsMode; clientAuthentication?: ClientAuthentication; secretName?: string };
+  /**
+   * `secretName`: a `kubernetes.io/tls` Secret in the Route's namespace to serve instead of one issued from the tenant CA.
+   * `allowedClients`: with `clientAuthentication: required`, the only client identities admitted (see {@link ClientIdentity});
+   * unset, every workload of the tenant CA is.
+   */
+  tls?: { mode?: TlsMode; clientAuthentication?: ClientAuthentication; secretName?: string; allowedClients?: ClientIdentity[] };
   /** Send PROXY protocol v2 to the backend so it learns the client's address. */
   proxyProtocol?: boolean;
 }

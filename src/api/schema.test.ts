@@ -42,7 +42,7 @@ const everyRouteField: Route = {
     hostname: 'db.acme.example',
     protocol: 'postgres',
     backend: { service: 'postgres', port: 5432 },
-    tls: { mode: 'sidecar', clientAuthentication: 'required', secretName: 'db-own-cert' },
+    tls: { mode: 'sidecar', clientAuthentication: 'required', secretName: 'db-own-cert', allowedClients: ['spiffe://acme.landlord.local/ns/shop/sa/api', 'batch.acme.example'] },
     proxyProtocol: true,
   },
   status: {
@@ -109,4 +109,18 @@ describe('the Tenant schema refuses bad specs', () => {
       assert.deepEqual(problems.map((p) => p.path), [path]);
     });
   }
+});
+
+describe('the Route schema takes SPIFFE IDs and DNS names as allowed clients, and nothing else', () => {
+  const allowedClients = (identity: string) => validate(routeCrd.spec.versions[0]!.schema.openAPIV3Schema.properties.spec!, { ...everyRouteField.spec, tls: { clientAuthentication: 'required', allowedClients: [identity] } }, 'spec');
+  for (const identity of ['spiffe://acme.landlord.local/ns/shop/sa/api', 'spiffe://acme.mesh.corp.example/ns/a-b/sa/c.d_e', 'batch.acme.example', 'localhost']) {
+    it(`takes ${identity}`, () => assert.deepEqual(allowedClients(identity), []));
+  }
+  for (const identity of ['spiffe://acme.landlord.local', 'spiffe://acme.landlord.local/', 'SPIFFE://acme.landlord.local/ns/a/sa/b', 'spiffe://Acme.landlord.local/ns/a', 'spiffe://acme.landlord.local/ns/a?x=1', 'https://acme.example/api', '*.acme.example', 'Batch.acme.example', '']) {
+    it(`refuses ${JSON.stringify(identity)}`, () => assert.deepEqual(allowedClients(identity).map((p) => p.path), ['spec.tls.allowedClients[0]']));
+  }
+  it('refuses an empty list, which would read as admitting nobody or everybody', () => {
+    const problems = validate(routeCrd.spec.versions[0]!.schema.openAPIV3Schema.properties.spec!, { ...everyRouteField.spec, tls: { clientAuthentication: 'required', allowedClients: [] } }, 'spec');
+    assert.deepEqual(problems.map((p) => p.path), ['spec.tls.allowedClients']);
+  });
 });

@@ -39,6 +39,11 @@ export const dnsLabelPattern = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 export const tenantDomainPattern = '^(\\*\\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$';
 /** A hostname inside a tenant domain, optionally with a one-label wildcard (`*.x.acme.example`). */
 export const hostnamePattern = '^(\\*\\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$';
+/**
+ * A client identity: a SPIFFE ID (`spiffe://` trust domain, then one or more path segments of the
+ * SPIFFE ID specification's characters) or a lowercase DNS name.
+ */
+export const clientIdentityPattern = '^(spiffe://[a-z0-9._-]+(/[A-Za-z0-9._-]+)+|([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)$';
 /** A Kubernetes quantity in the forms users write for cpu, memory and storage. */
 export const quantityPattern = '^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$';
 /** Tenant names leave room for `-<suffix>` in 63-character namespace names. */
@@ -135,6 +140,11 @@ export const routeSpecSchema: JsonSchema = object('One hostname of a tenant serv
     mode: string('sidecar, ingress or passthrough.', { enum: ['sidecar', 'ingress', 'passthrough'] }),
     clientAuthentication: string('none, optional or required.', { enum: ['none', 'optional', 'required'] }),
     secretName: string('A kubernetes.io/tls Secret in the Route\'s namespace to serve instead of a certificate issued from the tenant CA.', { pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', maxLength: 253 }),
+    allowedClients: { ...setOf(
+      string('A SPIFFE ID (spiffe://<tenant>.<trust domain>/ns/<namespace>/sa/<service account>) or a DNS name of a client certificate.', { pattern: clientIdentityPattern, maxLength: 2048 }),
+      'With clientAuthentication required, the only client identities the sidecar admits; unset, every workload of the tenant CA.',
+      64,
+    ), minItems: 1 },
   }),
   proxyProtocol: { type: 'boolean', description: 'Send PROXY protocol v2 to the backend.' },
 }, ['hostname', 'protocol', 'backend']);

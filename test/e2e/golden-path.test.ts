@@ -19,7 +19,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildLandlordImage, buildPostgresImage, buildTestAppImage, landlordImage, nodeNetwork, postgresImage, testAppImage } from '../../src/devcluster/index.ts';
 import { installPlatform, platformManifests, readRootCertificate, removePlatform, type PlatformManifests, type RouterHostPorts } from '../../src/install/index.ts';
-import { issueLeafCertificate, loadAuthority, tenantPolicyOf, workloadIdentity, type PemBundle } from '../../src/pki/index.ts';
+import { issueLeafCertificate, loadAuthority, tenantNamePolicy, tenantPolicyOf, workloadIdentity, type PemBundle } from '../../src/pki/index.ts';
 import { eventually, testCluster } from '../support/cluster.ts';
 import { KubeHttp, type Outcome } from '../support/kube-http.ts';
 
@@ -233,7 +233,9 @@ describe('the golden path: two tenants, a database and an app behind the edge, a
     // Routes first: the webhook injects a Route's sidecar when a pod is created (ADR 0004).
     await create(alice, routes(namespace), route('db', { hostname: hosts.db, protocol: 'postgres', backend: { service: 'db', port: 5432 } }));
     await create(alice, routes(namespace), route('app', { hostname: hosts.app, protocol: 'http', backend: { service: 'app', port: 80 } }));
-    await create(alice, routes(namespace), route('api', { hostname: hosts.api, protocol: 'tls', tls: { mode: 'sidecar', clientAuthentication: 'required' }, backend: { service: 'app', port: 80 } }));
+    // Only acme's `default` service account may call the api Route; step 6 tries another identity of acme's.
+    const caller = workloadIdentity(tenantNamePolicy('acme', [tenants.acme.domain]), namespace, 'default');
+    await create(alice, routes(namespace), route('api', { hostname: hosts.api, protocol: 'tls', tls: { mode: 'sidecar', clientAuthentication: 'required', allowedClients: [caller] }, backend: { service: 'app', port: 80 } }));
     await create(alice, collection('', 'services', namespace), service('db', 5432, 5432));
     await create(alice, collection('', 'services', namespace), service('app', 80, 8080));
     // The webhook injects from its watch caches of Routes and Services: a pod created the moment
@@ -338,38 +340,43 @@ describe('the golden path: two tenants, a database and an app behind the edge, a
       403, /tenant\/serviceExposure: spec\.type must be ClusterIP, not NodePort/, 'a NodePort Service');
   });
 
-  it('step 6: acme\u2019s sidecar refuses a client certificate from globex\u2019s CA and admits one from acme\u2019s', async () => {
+  it('step 6: acme\u2019s sidecar refuses globex\u2019s client certificates and acme\u2019s identities the Route does not allow, and admits the one it does', async () => {
     const caOf = async (tenant: string) => {
       const secret = await read(admin, `/api/v1/namespaces/landlord-system/secrets/tenant-${tenant}-ca`);
       const data = Object.fromEntries(Object.entries(secret?.data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
       return loadAuthority({ certificate: data['tls.crt'] ?? '', privateKey: data['tls.key'] ?? '', ca: data['ca.crt'] ?? '' });
     };
-    const clientOf = async (tenant: string) => {
+    const clientOf = async (tenant: string, serviceAccount = 'default') => {
       const authority = await caOf(tenant);
-      return issueLeafCertificate(authority, { dns: [], uri: [workloadIdentity(tenantPolicyOf(authority), namespaceOf[tenant]!, 'default')] });
+      return issueLeafCertificate(authority, { dns: [], uri: [workloadIdentity(tenantPolicyOf(authority), namespaceOf[tenant]!, serviceAccount)] });
     };
-    const globexClient = await clientOf('globex');
-    const acmeClient = await clientOf('acme');
 
     const pods = ((await admin.request('GET', `${collection('', 'pods', namespaceOf.acme)}?labelSelector=app%3Dapp`)).body as { items: Array<Obj & { spec: { containers: Array<{ name: string; ports?: Array<{ name?: string; containerPort: number }> }> } }> }).items;
     assert.equal(pods.length, 1, 'one app pod');
     const appPod = pods[0]!;
     const statusPort = appPod.spec.containers.flatMap((c) => c.ports ?? []).find((p) => p.name?.startsWith('ll-status-'))?.containerPort;
-    assert.ok(statusPort !== undefined && appPod.status?.podIP, 'the app pod carries the api Route\u2019s sidecar with a status port');
-    const before = await deniedHandshakes(appPod.status.podIP, statusPort, 'untrusted_tenant');
+    const podIp = appPod.status?.podIP;
+    assert.ok(statusPort !== undefined && podIp, 'the app pod carries the api Route\u2019s sidecar with a status port');
 
-    const refused = await httpsGet(ports.tls, hosts.api, rootCa, globexClient).then((body) => `answered: ${body}`, (error: Error) => error.message);
-    assert.doesNotMatch(refused, /^answered/, 'a globex client certificate gets no answer from acme\u2019s api Route');
-    const counted = await eventually('the sidecar to count the untrusted_tenant denial', async () => {
-      const now = await deniedHandshakes(appPod.status!.podIP!, statusPort, 'untrusted_tenant');
-      return now > before ? now : undefined;
-    }, 15_000).catch(async (error: Error) => {
-      const metrics = await (await fetch(`http://${appPod.status!.podIP!}:${statusPort}/metrics`)).text();
-      return assert.fail(`${error.message}; the client saw: ${refused}; ${metrics.split('\n').filter((l) => l.startsWith('landlord_sidecar_handshakes')).join(' | ')}`);
-    });
-    assert.equal(counted, before + 1);
+    const attacks: Array<[string, PemBundle, string]> = [
+      ['a globex client certificate', await clientOf('globex'), 'untrusted_tenant'],
+      ['an acme client certificate for a service account the Route does not allow', await clientOf('acme', 'intruder'), 'identity_not_allowed'],
+    ];
+    for (const [what, client, reason] of attacks) {
+      const deniedBefore = await deniedHandshakes(podIp, statusPort, reason);
+      const refused = await httpsGet(ports.tls, hosts.api, rootCa, client).then((body) => `answered: ${body}`, (error: Error) => error.message);
+      assert.doesNotMatch(refused, /^answered/, `${what} gets no answer from acme\u2019s api Route`);
+      const counted: number = await eventually(`the sidecar to count the ${reason} denial`, async () => {
+        const now = await deniedHandshakes(podIp, statusPort, reason);
+        return now > deniedBefore ? now : undefined;
+      }, 15_000).catch(async (error: Error): Promise<never> => {
+        const metrics: string = await (await fetch(`http://${podIp}:${statusPort}/metrics`)).text();
+        return assert.fail(`${what}: ${error.message}; the client saw: ${refused}; ${metrics.split('\n').filter((l) => l.startsWith('landlord_sidecar_handshakes')).join(' | ')}`);
+      });
+      assert.equal(counted, deniedBefore + 1, what);
+    }
 
-    const body = await httpsGet(ports.tls, hosts.api, rootCa, acmeClient);
-    assert.equal(body.trim(), `test-app ${appPod.metadata.name}`, 'an acme client certificate reaches the app through the sidecar');
+    const body = await httpsGet(ports.tls, hosts.api, rootCa, await clientOf('acme'));
+    assert.equal(body.trim(), `test-app ${appPod.metadata.name}`, 'acme\u2019s allowed identity reaches the app through the sidecar');
   });
 });

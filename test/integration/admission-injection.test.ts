@@ -16,6 +16,7 @@ import { installCrds } from '../support/tenants.ts';
 
 const suffix = Date.now().toString(36);
 const routerSource = '10.96.7.0/24';
+const ledgerClient = 'spiffe://inject.landlord.local/ns/payments/sa/ledger';
 
 // Started at the top level so that the cluster's `after` (stop) belongs to the file, not a hook.
 const cluster: DevCluster = await testCluster({ node: false });
@@ -59,6 +60,7 @@ describe('TLS sidecar injection called by the API server', () => {
     for (const body of [
       service('db', 'db', [{ name: 'mysql', port: 3306, targetPort: 'mysql' }, { name: 'pg', port: 5432, targetPort: 5432 }]),
       service('vault', 'vault', [{ name: 'https', port: 443, targetPort: 8200 }]),
+      service('ledger', 'ledger', [{ name: 'https', port: 443, targetPort: 8443 }]),
     ]) {
       const created = await tenant.call('create', services, '', body);
       assert.equal(created.status, 201, created.message);
@@ -72,6 +74,7 @@ describe('TLS sidecar injection called by the API server', () => {
       route('direct', { protocol: 'tls', backend: { service: 'db', port: 3306 }, tls: { mode: 'passthrough' } }),
       route('web', { protocol: 'http', backend: { service: 'db', port: 3306 } }),
       route('vault', { protocol: 'tls', backend: { service: 'vault', port: 443 }, tls: { clientAuthentication: 'optional' } }),
+      route('ledger', { protocol: 'tls', backend: { service: 'ledger', port: 443 }, tls: { clientAuthentication: 'required', allowedClients: [ledgerClient, 'batch.ledger.internal'] } }),
     ]) {
       const created = await routes.call('create', collection, '', body);
       assert.equal(created.status, 201, created.message);
@@ -106,6 +109,32 @@ describe('TLS sidecar injection called by the API server', () => {
     ]);
     // The API server's ServiceAccount plugin may add its token mount after the webhook; the certificates must be there.
     assert.ok(sidecars(db)[1]?.volumeMounts?.some((m) => m.name === 'll-tls-1' && m.mountPath === '/var/run/landlord/tls-1' && m.readOnly === true));
+  });
+
+  it('hands a Route\'s allowed clients to its sidecar, and no other identity', async () => {
+    const created = await tenant.call('create', pods(), '', pod('ledger-0', 'ledger'));
+    assert.equal(created.status, 201, created.message);
+    const [ledger] = sidecars(await stored('ledger-0'));
+    const args = ledger?.args ?? [];
+    assert.deepEqual(args.slice(args.indexOf('--client-auth')), ['--client-auth', 'required', '--allow-uri', ledgerClient, '--allow-dns', 'batch.ledger.internal', '--trusted-proxy', routerSource]);
+  });
+
+  it('refuses Routes whose TLS settings would protect less than they say', async () => {
+    const routes = new KubeHttp(cluster.kubeconfigPath);
+    const collection = `/apis/landlord.dev/v1alpha1/namespaces/${acme.namespace}/routes`;
+    const attempts: Array<[string, Record<string, unknown>, number, RegExp]> = [
+      ['client certificates on an http Route (TLS ends in the tenant ingress)', route('shop', { protocol: 'http', backend: { service: 'db', port: 3306 }, tls: { clientAuthentication: 'required' } }),
+        403, /admission webhook "hostnames\.validate\.landlord\.dev" denied the request: routes\/clientAuthentication: spec\.tls\.clientAuthentication required is enforced only by the TLS sidecar/],
+      ['allowed clients without required client certificates', route('open', { protocol: 'tls', backend: { service: 'db', port: 3306 }, tls: { allowedClients: [ledgerClient] } }),
+        403, /routes\/allowedClients: spec\.tls\.allowedClients must go with spec\.tls\.clientAuthentication required/],
+      ['an allowed client that is neither a SPIFFE ID nor a DNS name', route('odd', { protocol: 'tls', backend: { service: 'db', port: 3306 }, tls: { clientAuthentication: 'required', allowedClients: ['https://ledger.example/'] } }),
+        422, /spec\.tls\.allowedClients(\[0\])?: Invalid value: "https:\/\/ledger\.example\/"/],
+    ];
+    for (const [what, body, status, message] of attempts) {
+      const refused = await routes.call('create', collection, '', body);
+      assert.equal(refused.status, status, `${what}: ${refused.message}`);
+      assert.match(refused.message, message, what);
+    }
   });
 
   it('injects nothing into a pod no sidecar-mode Route selects', async () => {
