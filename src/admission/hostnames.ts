@@ -80,7 +80,8 @@ function malformed(hostname: string): string | undefined {
 }
 
 /** `name` (a host or a wildcard) lies in `zone` when it, or its wildcard's parent, is the zone or below it. */
-function inside(name: string, zone: string): boolean {
+/** Whether `name` (or the parent of a wildcard) is the zone or a name under it. */
+export function inside(name: string, zone: string): boolean {
   const base = name.startsWith('*.') ? name.slice(2) : name;
   return base === zone || base.endsWith(`.${zone}`);
 }

@@ -8,7 +8,7 @@ import { isExemptFromTenantGuards } from './exemptions.ts';
 import { carriesHostnames, hostnameViolations, type HostnameFacts } from './hostnames.ts';
 import { diff } from './json-patch.ts';
 import { restrictedViolations } from './pod-security.ts';
-import { routeTlsViolations } from './route-tls.ts';
+import { routeTlsViolations, routeTlsWarnings } from './route-tls.ts';
 import { allow, deny, type AdmissionRequest, type Decision, type Violation } from './review-types.ts';
 import { tenantGuardViolations } from './tenant-guards.ts';
 import { podSpecSiteOf, type PodSpec } from './workloads.ts';
@@ -34,7 +34,9 @@ export function validate(request: AdmissionRequest, context: ValidationContext =
       ? hostnameViolations(request, context.hostnames)
       : [{ rule: 'hostnames/tenantDomains', path: 'metadata.namespace', message: 'the tenant\'s domains could not be read, so no hostname can be admitted; retry later' }]));
   }
-  return deny(violations);
+  if (violations.length > 0) return deny(violations);
+  const warnings = routeTlsWarnings(request, context.hostnames?.tenant);
+  return warnings.length > 0 ? { allowed: true, warnings } : allow;
 }
 
 function podSecurityViolations(request: AdmissionRequest): Violation[] {

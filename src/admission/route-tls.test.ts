@@ -33,6 +33,23 @@ describe('a Route\'s TLS settings that depend on each other', () => {
     assert.match(outcome({ protocol: 'http', tls: { clientAuthentication: 'required' } }, 'UPDATE'), /^routes\/clientAuthentication: /);
   });
 
+  it('warns about allowed clients no certificate of the tenant\'s CA can carry, and admits the Route', () => {
+    const decision = validate(request('CREATE', route({ tls: { clientAuthentication: 'required', allowedClients: [
+      'spiffe://acme.landlord.local/ns/acme/sa/web', 'spiffe://globex.landlord.local/ns/globex/sa/web', 'batch.acme.example', 'batch.globex.example',
+    ] } })), { hostnames });
+    assert.deepEqual(decision, { allowed: true, warnings: [
+      'spec.tls.allowedClients[1] spiffe://globex.landlord.local/ns/globex/sa/web is outside tenant acme\'s trust domain (acme.<platform trust domain>): its sidecars trust only acme\'s CA, so no client will match it',
+      'spec.tls.allowedClients[3] batch.globex.example is outside tenant acme\'s zones (acme.example): acme\'s CA cannot issue a certificate for it, so no client will match it',
+    ] });
+  });
+
+  it('does not guess without the tenant, and warns only on admitted Routes', () => {
+    const foreign = route({ tls: { clientAuthentication: 'required', allowedClients: ['spiffe://globex.landlord.local/ns/globex/sa/web'] } });
+    assert.deepEqual(validate(request('CREATE', foreign), { hostnames: { routes: [] } }).allowed, false, 'no tenant: the hostname check refuses, with no warning to add');
+    const refused = validate(request('CREATE', route({ protocol: 'http', tls: { clientAuthentication: 'required', allowedClients: ['spiffe://globex.landlord.local/ns/g/sa/w'] } })), { hostnames });
+    assert.equal(refused.allowed, false);
+  });
+
   it('reads hostile specs without throwing', () => {
     for (const tls of [null, 'required', 7, { clientAuthentication: 9 }, { allowedClients: 'x' }, { mode: {} }]) {
       assert.doesNotThrow(() => outcome({ tls } as unknown as Partial<RouteSpec>));

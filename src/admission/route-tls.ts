@@ -6,8 +6,14 @@
  *   there;
  * - `allowedClients` narrows `clientAuthentication: required` and means nothing without it.
  * `optional` is refused later, for each pod the Route selects (sidecar-injection.ts).
+ *
+ * Allowed clients that no certificate the sidecar trusts can carry are admitted with a warning:
+ * a SPIFFE ID outside the tenant's trust domain (`spiffe://<tenant>.…`; the sidecar trusts only its
+ * own tenant's CA), or a DNS name outside the tenant's zones (the tenant CA's name constraints
+ * forbid it). Such an entry matches no client, which is safe, but it is a mistake.
  */
 import { effectiveTlsMode, type RouteSpec, type TlsMode } from '../api/route.ts';
+import { inside, type HostnameFacts } from './hostnames.ts';
 import type { AdmissionRequest, Violation } from './review-types.ts';
 
 export function routeTlsViolations(request: AdmissionRequest): Violation[] {
@@ -30,6 +36,25 @@ export function routeTlsViolations(request: AdmissionRequest): Violation[] {
     });
   }
   return violations;
+}
+
+/**
+ * Warnings for allowed clients that no certificate of the tenant's CA can carry; none when the
+ * tenant is unknown. ASCII only: the API server sends them to clients in HTTP headers.
+ */
+export function routeTlsWarnings(request: AdmissionRequest, tenant: HostnameFacts['tenant']): string[] {
+  const allowedClients = routeTlsOf(request)?.settings.allowedClients;
+  if (tenant === undefined || !Array.isArray(allowedClients)) return [];
+  return allowedClients.flatMap((identity, index) => {
+    const where = `spec.tls.allowedClients[${index}] ${identity}`;
+    if (identity.startsWith('spiffe://')) {
+      const trustDomain = identity.slice('spiffe://'.length).split('/')[0] ?? '';
+      if (trustDomain.split('.')[0] === tenant.name) return [];
+      return [`${where} is outside tenant ${tenant.name}'s trust domain (${tenant.name}.<platform trust domain>): its sidecars trust only ${tenant.name}'s CA, so no client will match it`];
+    }
+    if (tenant.zones.some((zone) => inside(identity, zone))) return [];
+    return [`${where} is outside tenant ${tenant.name}'s zones (${tenant.zones.join(', ')}): ${tenant.name}'s CA cannot issue a certificate for it, so no client will match it`];
+  });
 }
 
 /** The `spec.tls` of a Route being created or changed, and where it ends TLS; undefined for anything else. */

@@ -68,13 +68,20 @@ describe('TLS sidecar injection called by the API server', () => {
     // The built-in admin role the tenant fixture binds does not know Routes: the platform creates them here.
     const routes = new KubeHttp(cluster.kubeconfigPath);
     const collection = `/apis/landlord.dev/v1alpha1/namespaces/${acme.namespace}/routes`;
+    const ledger = route('ledger', { protocol: 'tls', backend: { service: 'ledger', port: 443 }, tls: { clientAuthentication: 'required', allowedClients: [ledgerClient, 'batch.ledger.internal'] } });
+    const warned = await routes.call('create', collection, '', ledger);
+    assert.equal(warned.status, 201, warned.message);
+    // The tenant CA can carry neither: the fixture's tenant is not `inject`, and its zone is `<tenant>.example`.
+    assert.deepEqual(warned.warnings, [
+      `spec.tls.allowedClients[0] ${ledgerClient} is outside tenant ${tenantName}'s trust domain (${tenantName}.<platform trust domain>): its sidecars trust only ${tenantName}'s CA, so no client will match it`,
+      `spec.tls.allowedClients[1] batch.ledger.internal is outside tenant ${tenantName}'s zones (${tenantName}.example): ${tenantName}'s CA cannot issue a certificate for it, so no client will match it`,
+    ]);
     for (const body of [
       route('mysql', { protocol: 'tls', backend: { service: 'db', port: 3306 }, tls: { clientAuthentication: 'required' } }),
       route('aaa-pg', { protocol: 'postgres', backend: { service: 'db', port: 5432 } }),
       route('direct', { protocol: 'tls', backend: { service: 'db', port: 3306 }, tls: { mode: 'passthrough' } }),
       route('web', { protocol: 'http', backend: { service: 'db', port: 3306 } }),
       route('vault', { protocol: 'tls', backend: { service: 'vault', port: 443 }, tls: { clientAuthentication: 'optional' } }),
-      route('ledger', { protocol: 'tls', backend: { service: 'ledger', port: 443 }, tls: { clientAuthentication: 'required', allowedClients: [ledgerClient, 'batch.ledger.internal'] } }),
     ]) {
       const created = await routes.call('create', collection, '', body);
       assert.equal(created.status, 201, created.message);

@@ -13,6 +13,8 @@ export interface Outcome {
   message: string;
   /** The response body parsed as JSON, when it is JSON. */
   body?: unknown;
+  /** The text of each `Warning` header (`299 - "text"`), e.g. from admission webhooks. */
+  warnings: string[];
 }
 
 export class KubeHttp {
@@ -66,7 +68,8 @@ export class KubeHttp {
           } catch {
             // a watch stream or a non-JSON body: keep the raw text
           }
-          resolve({ status: response.statusCode ?? 0, message, ...(body === undefined ? {} : { body }) });
+          const warnings = (response.headersDistinct.warning ?? []).map((header) => /^\d{3} \S+ "(.*)"$/.exec(header)?.[1]?.replace(/\\(.)/g, '$1') ?? header);
+          resolve({ status: response.statusCode ?? 0, message, ...(body === undefined ? {} : { body }), warnings });
         });
       });
       request.setTimeout(15_000, () => request.destroy(new Error(`${method} ${path} timed out`)));
