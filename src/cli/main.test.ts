@@ -65,6 +65,16 @@ describe('landlord CLI', () => {
     }
   });
 
+  it('requires a domain for `tenant create` before it reads any credentials, and states each default once in its --help', async () => {
+    const missing = await landlord(['tenant', 'create', 'acme', '--kubeconfig', '/nonexistent']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /required option '--domain <domain>' not specified/);
+    const { code, stdout } = await landlord(['tenant', 'create', '--help']);
+    assert.equal(code, 0);
+    assert.match(stdout, /--namespace <name>[\s\S]*?\(default: <name>\)/);
+    assert.doesNotMatch(stdout, /default: \[\]/);
+  });
+
   it('rejects an unknown command and points at --help', async () => {
     const { code, stderr } = await landlord(['frobnicate']);
     assert.notEqual(code, 0);

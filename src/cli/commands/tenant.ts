@@ -3,7 +3,7 @@
  * platform admin (credentials from --kubeconfig or KUBECONFIG). The operator does the work;
  * these commands only write and read Tenant objects.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { stringify } from 'yaml';
 import { tenantCrd } from '../../api/schema.ts';
 import type { Tenant } from '../../api/tenant.ts';
@@ -17,8 +17,8 @@ type TenantObject = Tenant & KubeObject;
 interface CreateOptions {
   kubeconfig?: string;
   domain: string[];
-  ownerUser: string[];
-  ownerGroup: string[];
+  ownerUser?: string[];
+  ownerGroup?: string[];
   namespace: string[];
   internetEgress?: boolean;
   wait?: boolean;
@@ -30,10 +30,10 @@ export function registerTenantCommands(program: Command): void {
 
   tenant.command('create <name>')
     .description('Create a tenant; the operator creates its namespaces, RBAC, quotas, network policies and CA.')
-    .requiredOption('--domain <domain>', 'a zone the tenant owns, "*.acme.example" or "acme.example"; repeat for more', collect, [])
-    .option('--owner-user <user>', 'a user who administers the tenant; repeat for more', collect, [])
-    .option('--owner-group <group>', 'a group whose members administer the tenant; repeat for more', collect, [])
-    .option('--namespace <name>', 'a namespace to create, <name> or <name>-<suffix>; repeat for more (default: <name>)', collect, [])
+    .requiredOption('--domain <domain>', 'a zone the tenant owns, "*.acme.example" or "acme.example"; repeat for more', collect)
+    .option('--owner-user <user>', 'a user who administers the tenant; repeat for more', collect)
+    .option('--owner-group <group>', 'a group whose members administer the tenant; repeat for more', collect)
+    .addOption(new Option('--namespace <name>', 'a namespace to create, <name> or <name>-<suffix>; repeat for more').argParser(collect).default([], '<name>'))
     .option('--internet-egress', 'let the tenant\'s pods reach the internet (never private ranges or cloud metadata)')
     .option('--wait', 'wait until the tenant is Ready')
     .option('--timeout <seconds>', 'how long --wait waits', '120')
@@ -114,8 +114,8 @@ export function registerTenantCommands(program: Command): void {
 function tenantObject(name: string, options: CreateOptions): TenantObject {
   const spec: Tenant['spec'] = {
     owners: {
-      ...(options.ownerUser.length ? { users: options.ownerUser } : {}),
-      ...(options.ownerGroup.length ? { groups: options.ownerGroup } : {}),
+      ...(options.ownerUser ? { users: options.ownerUser } : {}),
+      ...(options.ownerGroup ? { groups: options.ownerGroup } : {}),
     },
     domains: options.domain,
     ...(options.namespace.length ? { namespaces: options.namespace } : {}),
@@ -174,6 +174,7 @@ function table(rows: string[][]): string {
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
 }
 
-function collect(value: string, previous: string[]): string[] {
+/** A repeatable option's values; `previous` is undefined for the first (such options have no default). */
+function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
