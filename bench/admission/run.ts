@@ -11,7 +11,7 @@
  *     with pods that no Route selects (defaults and checks only), and with pods that its sidecar
  *     Route's Service selects, so every create also gets a TLS sidecar injected (the heaviest
  *     mutation path; the API server's work grows with the pod it carries).
- * The three take turns in rounds (each configuration gets `seconds` in all), so a pause of the
+ * The four take turns in rounds (each configuration gets `seconds` in all), so a pause of the
  * shared machine falls on each of them alike rather than on whichever happened to be running.
  * Both webhooks run as processes of their own (`landlord webhook`, as in production), and the
  * load generator runs in a worker thread (load.ts), so none shares another's event loop or heap.

@@ -50,6 +50,12 @@ describe('a Route\'s TLS settings that depend on each other', () => {
     assert.equal(refused.allowed, false);
   });
 
+  it('leaves a Route stored before these rules alone while its TLS settings stay as they were', () => {
+    const legacy = route({ protocol: 'http', tls: { clientAuthentication: 'required' } });
+    const relabelled = { ...legacy, metadata: { ...legacy.metadata, labels: { team: 'shop' } } };
+    assert.equal(validate(request('UPDATE', relabelled, { oldObject: legacy }), { hostnames }).allowed, true);
+  });
+
   it('reads hostile specs without throwing', () => {
     for (const tls of [null, 'required', 7, { clientAuthentication: 9 }, { allowedClients: 'x' }, { mode: {} }]) {
       assert.doesNotThrow(() => outcome({ tls } as unknown as Partial<RouteSpec>));

@@ -5,13 +5,16 @@
  *   `passthrough` nothing would check them, so `clientAuthentication` must be `none` (or unset)
  *   there;
  * - `allowedClients` narrows `clientAuthentication: required` and means nothing without it.
- * `optional` is refused later, for each pod the Route selects (sidecar-injection.ts).
+ * `optional` is refused later, for each pod the Route selects (sidecar-injection.ts). An UPDATE
+ * that leaves `spec.protocol` and `spec.tls` as they were is not judged, so a Route stored before
+ * these rules can still be labelled.
  *
  * Allowed clients that no certificate the sidecar trusts can carry are admitted with a warning:
  * a SPIFFE ID outside the tenant's trust domain (`spiffe://<tenant>.…`; the sidecar trusts only its
  * own tenant's CA), or a DNS name outside the tenant's zones (the tenant CA's name constraints
  * forbid it). Such an entry matches no client, which is safe, but it is a mistake.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { effectiveTlsMode, type RouteSpec, type TlsMode } from '../api/route.ts';
 import { inside, type HostnameFacts } from './hostnames.ts';
 import type { AdmissionRequest, Violation } from './review-types.ts';
@@ -57,12 +60,17 @@ export function routeTlsWarnings(request: AdmissionRequest, tenant: HostnameFact
   });
 }
 
-/** The `spec.tls` of a Route being created or changed, and where it ends TLS; undefined for anything else. */
+/** The `spec.tls` of a Route being created, or updated with other TLS settings or protocol, and where it ends TLS; undefined for anything else. */
 function routeTlsOf(request: AdmissionRequest): { settings: NonNullable<RouteSpec['tls']>; mode: TlsMode } | undefined {
   if (request.subResource || (request.operation !== 'CREATE' && request.operation !== 'UPDATE')) return undefined;
   if (request.resource.group !== 'landlord.dev' || request.resource.resource !== 'routes') return undefined;
   const spec = request.object?.spec as Partial<RouteSpec> | undefined;
   const settings = spec?.tls;
   if (typeof settings !== 'object' || settings === null) return undefined;
+  if (request.operation === 'UPDATE' && tlsUnchanged(request.oldObject?.spec as Partial<RouteSpec> | undefined, spec)) return undefined;
   return { settings, mode: effectiveTlsMode({ protocol: spec?.protocol ?? 'tls', tls: settings }) };
+}
+
+function tlsUnchanged(before: Partial<RouteSpec> | undefined, after: Partial<RouteSpec> | undefined): boolean {
+  return before?.protocol === after?.protocol && isDeepStrictEqual(before?.tls, after?.tls);
 }
