@@ -12,7 +12,8 @@ export { webhookConfigurationName, webhookDnsNames, webhookServiceName, webhookS
 export { KubeApiError, KubeClient, isApiStatus, type KubeObject, type ResourceType } from './runtime/kube.ts';
 export { resources } from './runtime/resources.ts';
 export { firstSpecProblem, tenantChecks, tenantNamespaces, tenantZones, type ClusterView, type SpecProblem } from './tenant/checks.ts';
-export { caAnnotations, desiredTenantObjects, objectNames, tenantIngressPorts, type TenantCa, type TenantIngressConfig, type TenantInput } from './tenant/desired.ts';
+export { readApiServerEndpoints } from './tenant/api-server.ts';
+export { caAnnotations, desiredTenantObjects, objectNames, tenantIngressPorts, type ApiServerEndpoint, type TenantCa, type TenantIngressConfig, type TenantInput } from './tenant/desired.ts';
 export { operatorRbacObjects, tenantAdminClusterRole, tenantAdminRoleName } from './tenant/rbac.ts';
 export { cleanupFinalizer, fieldManager } from './tenant/reconciler.ts';
 export { tenantStatus, type Outcome } from './tenant/status.ts';

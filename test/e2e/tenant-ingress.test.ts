@@ -16,7 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { buildLandlordImage, buildTestAppImage, landlordImage, nodeNetwork, testAppImage } from '../../src/devcluster/index.ts';
-import { buildOperator, KubeClient, resources, rootCaSecretName, type KubeObject, type Operator } from '../../src/operator/index.ts';
+import { buildOperator, KubeClient, readApiServerEndpoints, resources, rootCaSecretName, type ApiServerEndpoint, type KubeObject, type Operator } from '../../src/operator/index.ts';
 import { bundleFromSecret, issueLeafCertificate, loadAuthority, tlsSecret } from '../../src/pki/index.ts';
 import { encodeProxyV2 } from '../../src/shared/proxy-protocol.ts';
 import { eventually, testCluster } from '../support/cluster.ts';
@@ -73,6 +73,7 @@ describe('tenant ingress on the node', () => {
   const core = cluster.kubeConfig().makeApiClient(CoreV1Api);
   let kube: KubeClient;
   let operator: Operator;
+  let apiServer: ApiServerEndpoint[];
   let work: string;
 
   before(async () => {
@@ -82,7 +83,8 @@ describe('tenant ingress on the node', () => {
     await installCrds(cluster.kubeConfig());
     kube = new KubeClient(cluster.kubeConfig());
     await eventually('the Route API', () => kube.list(routeType).then(() => true));
-    operator = buildOperator({ client: new KubeClient(cluster.kubeConfig()), workers: 2, ingress: { image: landlordImage, routerSourceCidr: `${nodeNetwork.nodeIP}/32` } });
+    apiServer = await readApiServerEndpoints(kube);
+    operator = buildOperator({ client: new KubeClient(cluster.kubeConfig()), workers: 2, ingress: { image: landlordImage, routerSourceCidr: `${nodeNetwork.nodeIP}/32`, apiServer } });
     void operator.run();
     await operator.started();
   });
@@ -132,5 +134,16 @@ describe('tenant ingress on the node', () => {
     await assert.rejects(httpsThroughProxyHeader(podIP, `web.${globex}.example`, rootCa), /unrecognized name/i);
     const log = await core.readNamespacedPodLog({ namespace: acme, name: ingressPod.metadata?.name ?? '' });
     assert.match(log, /"client":"198\.51\.100\.7:40000"/, 'the access log names the client from the PROXY header');
+  });
+
+  it('lets the tenant ingress reach the API server the cluster lists, from its namespace', async () => {
+    // With a node, the API server advertises the node's address in default/kubernetes.
+    assert.deepEqual(apiServer.map((endpoint) => endpoint.ip), [nodeNetwork.nodeIP]);
+    const policy = await kube.get<KubeObject & { spec: Record<string, unknown> }>(resources.networkPolicies, 'landlord-allow-ingress-to-apiserver', acme);
+    assert.deepEqual(policy?.spec, {
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'landlord-ingress' } },
+      policyTypes: ['Egress'],
+      egress: apiServer.map(({ ip, port }) => ({ to: [{ ipBlock: { cidr: `${ip}/32` } }], ports: [{ protocol: 'TCP', port }] })),
+    });
   });
 });

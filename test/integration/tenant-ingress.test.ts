@@ -15,7 +15,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { DevCluster } from '../../src/devcluster/index.ts';
 import type { Route, RouteSpec } from '../../src/api/route.ts';
 import { serveKubernetesIngress, type RunningIngress, type KubernetesSource } from '../../src/ingress/index.ts';
-import { buildOperator, KubeClient, operatorRbacObjects, resources, rootCaSecretName, type KubeObject, type Operator } from '../../src/operator/index.ts';
+import { buildOperator, KubeClient, operatorRbacObjects, readApiServerEndpoints, resources, rootCaSecretName, type ApiServerEndpoint, type KubeObject, type Operator } from '../../src/operator/index.ts';
 import { bundleFromSecret, issueLeafCertificate, loadAuthority, tlsSecret } from '../../src/pki/index.ts';
 import { silentLogger } from '../../src/shared/log.ts';
 import { eventually, testCluster } from '../support/cluster.ts';
@@ -61,6 +61,7 @@ async function handshake(port: number, servername: string, ca: string): Promise<
 describe('tenant ingress on the Kubernetes API', () => {
   let admin: KubeClient;
   let operator: Operator;
+  let apiServer: ApiServerEndpoint[];
   let ingress: RunningIngress & { readonly source: KubernetesSource };
   let rootCa: string;
   const statusOf = async (): Promise<number> => (await fetch(`http://127.0.0.1:${ingress.addresses.status?.port}/healthz`)).status;
@@ -79,7 +80,9 @@ describe('tenant ingress on the Kubernetes API', () => {
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: `ingress-test-operator-${run}` }],
     }, 'test');
     const operatorConfig = loadKubeconfigFile(await cluster.kubeconfigFor({ user: `ingress-test-operator-${run}` }));
-    operator = buildOperator({ client: new KubeClient(operatorConfig), workers: 2, ingress: { image: 'landlord.dev/landlord:dev', routerSourceCidr: '10.244.0.1/32' } });
+    // Read as the operator, with only its generated ClusterRole: that role must allow it.
+    apiServer = await readApiServerEndpoints(new KubeClient(operatorConfig));
+    operator = buildOperator({ client: new KubeClient(operatorConfig), workers: 2, ingress: { image: 'landlord.dev/landlord:dev', routerSourceCidr: '10.244.0.1/32', apiServer } });
     void operator.run();
     await operator.started();
 
@@ -121,6 +124,17 @@ describe('tenant ingress on the Kubernetes API', () => {
     const svc = await get(resources.services, name) as unknown as { spec: { ports: { name: string; port: number; targetPort: string }[] } };
     assert.deepEqual(svc.spec.ports.map((p) => `${p.name} ${p.port}->${p.targetPort}`), ['tls 443->tls', 'status 9901->status']);
     assert.equal(await get(resources.deployments, second), undefined, 'one ingress per tenant, in its first namespace');
+  });
+
+  it('lets the edge router reach every tenant namespace; names no API server this cluster does not list', async () => {
+    const policy = (policyName: string, namespace: string) => admin.get<KubeObject & { spec: Record<string, unknown> }>(resources.networkPolicies, policyName, namespace);
+    for (const namespace of [name, second]) {
+      assert.deepEqual((await policy('landlord-allow-edge-router', namespace))?.spec, { podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ ipBlock: { cidr: '10.244.0.1/32' } }] }] }, namespace);
+    }
+    // A control plane without a node runs no endpoint reconciler: default/kubernetes has no addresses
+    // (test/e2e/tenant-ingress.test.ts checks the policy on a cluster with a node).
+    assert.deepEqual(apiServer, []);
+    assert.equal(await policy('landlord-allow-ingress-to-apiserver', name), undefined);
   });
 
   it('sends zero write requests on a resync once the ingress objects have converged', async () => {

@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { buildOperator, KubeClient } from '../../operator/index.ts';
+import { buildOperator, KubeClient, readApiServerEndpoints } from '../../operator/index.ts';
 import { LandlordError } from '../../shared/errors.ts';
 import { loadCredentials } from '../../shared/kubeconfig.ts';
 import { createLogger } from '../../shared/log.ts';
@@ -66,12 +66,17 @@ export function registerOperatorCommands(program: Command): void {
     .option('--router-source-cidr <cidr>', 'where the edge router connects from: tenant ingresses require and believe PROXY v2 from it', defaultRouterSourceCidr)
     .addHelpText('after', '\nExample:\n  landlord controller --kubeconfig ~/.kube/config --health-port 8081')
     .action(async (options: ControllerOptions) => {
-      const ingress = { image: options.image, imagePullPolicy: pullPolicy(options.imagePullPolicy), routerSourceCidr: cidr(options.routerSourceCidr) };
       const logger = createLogger({ component: 'operator' });
+      const client = new KubeClient(loadCredentials(options.kubeconfig, { inCluster: true }));
+      // Before reconciling: guessing an empty list would prune every ingress's policy to the API server.
+      const apiServer = await readApiServerEndpoints(client).catch((cause: unknown) => {
+        throw new LandlordError('LL_OPERATOR_API_SERVER_ENDPOINTS', 'cannot read the Endpoints default/kubernetes, which tenant ingresses\' NetworkPolicies need', { hint: 'the operator needs get on endpoints named kubernetes (deploy/rbac/operator.yaml); check that the API server is reachable', cause });
+      });
+      const ingress = { image: options.image, imagePullPolicy: pullPolicy(options.imagePullPolicy), routerSourceCidr: cidr(options.routerSourceCidr), apiServer };
       const leaseMs = Number(options.leaseDuration) * 1000;
       const healthPort = Number(options.healthPort);
       const operator = buildOperator({
-        client: new KubeClient(loadCredentials(options.kubeconfig, { inCluster: true })),
+        client,
         logger,
         workers: Number(options.workers),
         resyncIntervalMs: Number(options.resync) * 1000,

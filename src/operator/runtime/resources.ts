@@ -12,6 +12,7 @@ export const resources = {
   configMaps: core('configmaps', 'ConfigMap'),
   serviceAccounts: core('serviceaccounts', 'ServiceAccount'),
   services: core('services', 'Service'),
+  endpoints: core('endpoints', 'Endpoints'),
   routes: { group: apiGroup, version: apiVersionName, plural: 'routes', kind: 'Route', namespaced: true },
   deployments: { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment', namespaced: true },
   roles: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'roles', kind: 'Role', namespaced: true },

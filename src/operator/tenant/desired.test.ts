@@ -21,7 +21,7 @@ const fixtureCa: TenantCa = {
   notAfter: '2029-01-01T00:00:00.000Z',
 };
 const fixtureRoot = { certificate: 'ROOT CERTIFICATE\n', ca: 'ROOT CERTIFICATE\n', crl: 'ROOT CRL\n' };
-const fixtureIngress = { image: 'landlord.dev/landlord:dev', routerSourceCidr: '10.244.0.1/32' };
+const fixtureIngress = { image: 'landlord.dev/landlord:dev', routerSourceCidr: '10.244.0.1/32', apiServer: [{ ip: '10.244.0.1', port: 6443 }, { ip: 'fd00::1', port: 6443 }] };
 
 describe('desiredTenantObjects (golden files)', () => {
   for (const file of readdirSync(testdata).filter((name) => name.endsWith('.in.yaml')).sort()) {

@@ -9,8 +9,11 @@
  * bundle ConfigMap. In the platform namespace: the tenant CA Secret, the only place its key lives.
  * When the operator is configured for it, the tenant's ingress (ADR 0004, `ingress` mode): in the
  * first tenant namespace its ServiceAccount, Deployment and Service, and in every tenant namespace
- * a Role and RoleBinding that let it read Routes, Ingresses, Services and Secrets there.
+ * a Role and RoleBinding that let it read Routes, Ingresses, Services and Secrets there; with it,
+ * NetworkPolicies that admit the edge router to the tenant's pods and let the ingress reach the
+ * API server.
  */
+import { isIPv6 } from 'node:net';
 import { apiGroup, labels, managedByValue, platformNamespace, podSecurityLabels } from '../../api/meta.ts';
 import { routePlural, routeServicePortName, tenantIngressName } from '../../api/route.ts';
 import type { Tenant, TenantQuota } from '../../api/tenant.ts';
@@ -53,6 +56,18 @@ export interface TenantIngressConfig {
   readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   /** The edge router's source CIDR: the ingress requires PROXY v2 from it and believes it. */
   readonly routerSourceCidr: string;
+  /**
+   * Where the API server listens (the endpoints of `default/kubernetes`), which the ingress
+   * watches: its NetworkPolicy allows egress there. Empty: no such policy, and on a cluster that
+   * enforces NetworkPolicy the ingress cannot read its Routes.
+   */
+  readonly apiServer: readonly ApiServerEndpoint[];
+}
+
+/** One address the API server listens on, as `default/kubernetes` Endpoints list it. */
+export interface ApiServerEndpoint {
+  readonly ip: string;
+  readonly port: number;
 }
 
 /** The ingress's ports: TLS from the edge router, and `/healthz` + `/metrics`. */
@@ -77,6 +92,8 @@ export const objectNames = {
   allowInternet: 'landlord-allow-internet',
   allowFromTenants: 'landlord-allow-from-tenants',
   allowToTenants: 'landlord-allow-to-tenants',
+  allowEdgeRouter: 'landlord-allow-edge-router',
+  allowIngressToApiServer: 'landlord-allow-ingress-to-apiserver',
 } as const;
 
 /** The label every namespace carries with its own name (automatic from Kubernetes 1.21; written by landlord for 1.20). */
@@ -249,6 +266,25 @@ function networkPolicies(input: TenantInput, namespace: string): KubeObject[] {
   const reachable = input.reachableTenants.filter((peer) => peer !== name);
   if (reachable.length > 0) {
     policies.push(policy(objectNames.allowToTenants, { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [tenantSelector(reachable)] }] }));
+  }
+  if (input.ingress) policies.push(...edgePolicies(input.ingress, namespace === tenantNamespaces(tenant)[0], policy));
+  return policies;
+}
+
+/**
+ * With an edge router (and the tenant ingress it feeds): its connections reach every pod of the
+ * tenant (the ingress, sidecars, passthrough backends) from its source CIDR; tenants cannot send
+ * from there, since they run no host-network pods. In the ingress's namespace the ingress may
+ * reach the API server, whose endpoints are not pods any selector could name.
+ */
+function edgePolicies(config: TenantIngressConfig, ingressHome: boolean, policy: (name: string, spec: object) => KubeObject): KubeObject[] {
+  const policies = [policy(objectNames.allowEdgeRouter, { podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ ipBlock: { cidr: config.routerSourceCidr } }] }] })];
+  if (ingressHome && config.apiServer.length > 0) {
+    policies.push(policy(objectNames.allowIngressToApiServer, {
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': tenantIngressName } },
+      policyTypes: ['Egress'],
+      egress: config.apiServer.map(({ ip, port }) => ({ to: [{ ipBlock: { cidr: `${ip}/${isIPv6(ip) ? 128 : 32}` } }], ports: [{ protocol: 'TCP', port }] })),
+    }));
   }
   return policies;
 }

@@ -74,6 +74,8 @@ export function operatorRbacObjects(): KubeObject[] {
         { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
         { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], resourceNames: [tenantAdminRoleName], verbs: ['bind', 'escalate'] },
         { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+        // Where the API server listens, for the tenant ingress's egress policy (tenant/api-server.ts).
+        { apiGroups: [''], resources: ['endpoints'], resourceNames: ['kubernetes'], verbs: ['get'] },
         ...routeControllerRules,
         ...webhookTlsRules,
       ],
