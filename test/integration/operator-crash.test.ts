@@ -88,7 +88,7 @@ async function expectExactlyTheTenantsObjects(kube: KubeClient, name: string): P
     return;
   }
   const namespaces = changed.has(name) ? [name, `${name}-c`] : [name, `${name}-b`];
-  const perNamespace = ['ConfigMap/landlord-tenant-ca', 'LimitRange/landlord-limits', 'NetworkPolicy/landlord-allow-dns', 'NetworkPolicy/landlord-allow-platform',
+  const perNamespace = ['ConfigMap/landlord-tenant-ca', 'LimitRange/landlord-limits', 'NetworkPolicy/landlord-allow-dns', 'NetworkPolicy/landlord-allow-edge-router', 'NetworkPolicy/landlord-allow-platform',
     'NetworkPolicy/landlord-allow-same-tenant', 'NetworkPolicy/landlord-default-deny', 'ResourceQuota/landlord-quota', 'RoleBinding/landlord-tenant-admin',
     'Role/landlord-ingress', 'RoleBinding/landlord-ingress'];
   const expected = [
