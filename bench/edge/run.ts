@@ -21,7 +21,7 @@ import tls from 'node:tls';
 import { parseArgs } from 'node:util';
 import { stopOnInterrupt } from '../support/interrupt.ts';
 import { freePort, waitForPort } from '../support/net.ts';
-import { cpuSeconds, rssKiB } from '../support/proc.ts';
+import { cpuSeconds, rssKiB, stopProcesses } from '../support/proc.ts';
 
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '6' }, idle: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' } } });
 const seconds = Math.min(60, Number(args.seconds));
@@ -183,10 +183,7 @@ stream { map $ssl_preread_server_name $upstream { localhost 127.0.0.1:${backendP
 }
 
 const stopAll = stopOnInterrupt(async () => {
-  const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
-  const exited = running.map((child) => once(child, 'exit'));
-  for (const child of running) child.kill('SIGTERM');
-  await Promise.all(exited);
+  await stopProcesses(children);
   rmSync(work, { recursive: true, force: true });
 });
 

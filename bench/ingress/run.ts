@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { stopOnInterrupt } from '../support/interrupt.ts';
+import { stopProcesses } from '../support/proc.ts';
 import { freePort, waitForPort } from '../support/net.ts';
 
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, connections: { type: 'string', default: '32' } } });
@@ -98,10 +99,7 @@ http { access_log off; keepalive_requests 1000000; ${temp}
 }
 
 const stopAll = stopOnInterrupt(async () => {
-  const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
-  const exited = running.map((child) => once(child, 'exit'));
-  for (const child of running) child.kill('SIGTERM');
-  await Promise.all(exited);
+  await stopProcesses(children);
   rmSync(work, { recursive: true, force: true });
 });
 

@@ -18,6 +18,7 @@ import tls from 'node:tls';
 import { parseArgs } from 'node:util';
 import { removeDirectory, temporaryDirectory, testPlatform, writeKubeletDirectory } from '../../src/sidecar/testing.ts';
 import { stopOnInterrupt } from '../support/interrupt.ts';
+import { stopProcesses } from '../support/proc.ts';
 import { freePort, waitForPort } from '../support/net.ts';
 
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, megabytes: { type: 'string', default: '256' } } });
@@ -122,10 +123,7 @@ async function main(): Promise<void> {
     console.log(`handshakes/s        ${l.handshakes.toFixed(0).padStart(10)} ${s.handshakes.toFixed(0).padStart(11)} ${(l.handshakes / s.handshakes).toFixed(2).padStart(19)}`);
     console.log(`bulk MB/s           ${l.bulk.toFixed(0).padStart(10)} ${s.bulk.toFixed(0).padStart(11)} ${(l.bulk / s.bulk).toFixed(2).padStart(19)}`);
   } finally {
-    const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
-    const exited = running.map((child) => once(child, 'exit'));
-    for (const child of running) child.kill('SIGTERM');
-    await Promise.all(exited);
+    await stopProcesses(children);
     app.close();
     await removeDirectory(dir);
   }

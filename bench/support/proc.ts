@@ -1,4 +1,6 @@
 /** Process accounting from /proc shared by the benchmarks: CPU time and resident memory of a process tree. */
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** USER_HZ: the unit of utime/stime in /proc/<pid>/stat on Linux. */
@@ -33,4 +35,12 @@ export function cpuSeconds(root: number): number {
 /** Resident memory (VmRSS) of the process tree under `root`, in KiB. */
 export function rssKiB(root: number): number {
   return processTree(root).reduce((sum, pid) => sum + Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0), 0);
+}
+
+/** SIGTERM to each child still running, resolving once all of them have exited. */
+export async function stopProcesses(children: readonly ChildProcess[]): Promise<void> {
+  const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+  const exited = running.map((child) => once(child, 'exit'));
+  for (const child of running) child.kill('SIGTERM');
+  await Promise.all(exited);
 }

@@ -14,7 +14,6 @@
  * The floor to compare with: this API server does about 1,000 server-side-apply writes/s.
  */
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
@@ -27,6 +26,7 @@ import { controllerNodeFlags } from '../../src/install/index.ts';
 import { KubeClient, fieldManager, isApiStatus, resources, type KubeObject } from '../../src/operator/index.ts';
 import { loadKubeconfigFile } from '../../src/shared/kubeconfig.ts';
 import { stopOnInterrupt } from '../support/interrupt.ts';
+import { stopProcesses } from '../support/proc.ts';
 
 const tenants = Number(process.argv[2] ?? 1000);
 const namespacesPerTenant = Number(process.argv[3] ?? 2);
@@ -51,11 +51,7 @@ const sampling = setInterval(() => {
 }, 1000);
 const stopAll = stopOnInterrupt(async () => {
   clearInterval(sampling);
-  if (operator.exitCode === null && operator.signalCode === null) {
-    const exited = once(operator, 'exit');
-    operator.kill('SIGTERM');
-    await exited;
-  }
+  await stopProcesses([operator]);
   kube.close();
   await cluster.stop();
 });
